@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# hepd: build, test, demo.
+#
+#   make              build/hepd
+#   make deps         install the Debian packages the build and the tests need (idempotent, quiet)
+#   make check        deps, then every test suite; ends with "N passed, M failed"
+#   make unit         unit tests only (fast inner loop)
+#   make asan         unit tests under ASan+UBSan (build/asan)
+#   make fuzz         every libFuzzer harness for FUZZ_SECONDS each (clang, build/fuzz)
+#   make bench        benchmarks (bench/), prints figures, asserts nothing
+#   make install      DESTDIR=... PREFIX=/usr
+#   make clean
+#
+# Sources are found by wildcard: src/core/*.cpp (pure), src/sys/*.cpp (the system shell),
+# src/cmd/*.cpp (the binary), tests/unit/*.cpp (one GoogleTest binary), tests/fuzz/fuzz_*.cpp
+# (one libFuzzer binary each, corpus in tests/fuzz/corpus/<name>/).
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr
+DESTDIR     ?=
+BUILD       ?= build
+CXX         ?= g++
+CLANGXX     ?= clang++
+WERROR      ?= -Werror
+OPT         ?= -O2
+SAN         ?=
+FUZZ_SECONDS ?= 60
+
+PKGS        := libiptc libnl-route-3.0 inih yaml-0.1 libipset
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+GTEST_LIBS  := $(shell pkg-config --libs gtest_main 2>/dev/null || echo -lgtest_main -lgtest -lpthread)
+
+CPPFLAGS    += -Iinclude -DHEPD_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+CXXFLAGS    ?= $(OPT) -g
+CXXFLAGS    += -std=c++20 -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wformat=2 $(WERROR) \
+               -fno-plt -MMD -MP
+ifneq ($(SAN),)
+CXXFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS     += -fsanitize=address,undefined
+endif
+
+CORE_SRC    := $(sort $(wildcard src/core/*.cpp))
+SYS_SRC     := $(sort $(wildcard src/sys/*.cpp))
+CMD_SRC     := $(sort $(wildcard src/cmd/*.cpp))
+UNIT_SRC    := $(sort $(wildcard tests/unit/*.cpp))
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
+BENCH_SRC   := $(sort $(wildcard bench/*_bench.cpp))
+
+CORE_OBJ    := $(CORE_SRC:%.cpp=$(BUILD)/obj/%.o)
+SYS_OBJ     := $(SYS_SRC:%.cpp=$(BUILD)/obj/%.o)
+CMD_OBJ     := $(CMD_SRC:%.cpp=$(BUILD)/obj/%.o)
+UNIT_OBJ    := $(UNIT_SRC:%.cpp=$(BUILD)/obj/%.o)
+CORE_LIB    := $(BUILD)/libhepd-core.a
+SYS_LIB     := $(BUILD)/libhepd-sys.a
+
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.cpp,%,$(FUZZ_SRC))
+FUZZ_BIN    := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
+BENCH_BIN   := $(BENCH_SRC:bench/%.cpp=$(BUILD)/bench/%)
+
+# The packages `make deps` installs: build, tests, demo. Keep in step with .ci/run and README.
+DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev \
+               libiptc-dev libip4tc-dev libip6tc-dev libnl-3-dev libnl-route-3-dev \
+               libinih-dev libyaml-dev libipset-dev libmnl-dev \
+               iptables ipset iproute2 socat netcat-openbsd procps kmod file binutils
+
+.PHONY: all deps check check-run unit asan fuzz fuzz-build bench install clean demo help
+
+all: $(BUILD)/hepd
+
+help:
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SYS_LIB): $(SYS_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hepd: $(CMD_OBJ) $(SYS_LIB) $(CORE_LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(CMD_OBJ) $(SYS_LIB) $(CORE_LIB) $(PKG_LIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(SYS_LIB) $(CORE_LIB)
+	$(CXX) $(LDFLAGS) -o $@ $(UNIT_OBJ) $(SYS_LIB) $(CORE_LIB) $(PKG_LIBS) $(GTEST_LIBS)
+
+$(BUILD)/bench/%: bench/%.cpp $(SYS_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -o $@ $< $(SYS_LIB) $(CORE_LIB) $(PKG_LIBS)
+
+unit: $(BUILD)/unit_tests
+	$(BUILD)/unit_tests
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 build/asan/unit_tests
+	build/asan/unit_tests
+
+# libFuzzer binaries: the harness plus every core source, compiled by clang with the fuzzer,
+# ASan and UBSan instrumentation. Core is pure, so no system library is linked.
+FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude -fsanitize=fuzzer,address,undefined \
+              -fno-sanitize-recover=undefined $(PKG_CFLAGS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(CORE_SRC) $(wildcard include/hepd/*.hpp)
+	@mkdir -p $(dir $@)
+	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: $(FUZZ_BIN)
+	@for n in $(FUZZ_NAMES); do \
+	  mkdir -p build/fuzz/corpus-$$n; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -dict=$$(test -f tests/fuzz/$$n.dict && echo tests/fuzz/$$n.dict || echo /dev/null) \
+	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
+	done
+
+bench: $(BUILD)/hepd $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install$$missing" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# check: deps first (pkg-config flags are read when make starts, so the rest runs in a new make).
+check: deps
+	@$(MAKE) --no-print-directory check-run
+
+check-run: $(BUILD)/hepd $(BUILD)/unit_tests
+	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 build/asan/unit_tests
+	@$(MAKE) --no-print-directory fuzz-build
+	@bash tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BUILD)/hepd
+	@bash tests/demo.sh
+
+install: $(BUILD)/hepd
+	install -D -m 0755 $(BUILD)/hepd $(DESTDIR)$(PREFIX)/sbin/hepd
+	install -D -m 0644 config/hepd.conf $(DESTDIR)/etc/hepd/hepd.conf
+	install -d $(DESTDIR)/etc/hepd/resources.d
+
+clean:
+	rm -rf build
+
+-include $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

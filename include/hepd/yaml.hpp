@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// YAML reader: libyaml events -> a small tree with positions, nothing more.
+//
+// It knows nothing about Calico: it returns documents made of mappings, sequences and scalars,
+// each with its 1-based line and column, so that the resource loader can point at the offending
+// line. What it refuses, with an error at file:line:col:
+//   - syntax errors and invalid UTF-8 (libyaml's message, with its position);
+//   - aliases (`*name`): resources never need them and they are the alias-bomb vector;
+//   - duplicate keys in one mapping;
+//   - input beyond the limits below (size, nesting depth, node count, scalar length).
+// Scalars are not interpreted (no int/bool resolution): the loader decides what a field needs,
+// using `style` to tell `80` from `"80"`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hepd/diag.hpp"
+
+namespace hepd::yaml {
+
+enum class NodeKind : uint8_t { null, scalar, mapping, sequence };
+enum class ScalarStyle : uint8_t { plain, single_quoted, double_quoted, literal, folded };
+
+struct MapEntry;
+
+struct Node {
+    NodeKind kind = NodeKind::null;
+    ScalarStyle style = ScalarStyle::plain;  // scalars only
+    std::string value;                       // scalar text after YAML unquoting/unescaping
+    std::string tag;                         // explicit tag as written ("!!str"), else empty
+    uint32_t line = 0;                       // 1-based position of the node's first character
+    uint32_t col = 0;
+    std::vector<Node> items;                 // sequence items, in order
+    std::vector<MapEntry> entries;           // mapping entries, in document order
+
+    bool is_scalar() const { return kind == NodeKind::scalar; }
+    bool is_mapping() const { return kind == NodeKind::mapping; }
+    bool is_sequence() const { return kind == NodeKind::sequence; }
+    // A null node: an empty value, or a plain `null`, `Null`, `NULL` or `~` (YAML 1.1/1.2 core).
+    bool is_null() const { return kind == NodeKind::null; }
+    // First mapping entry whose key is the scalar `key`, or nullptr (also for non-mappings).
+    const Node* get(std::string_view key) const;
+};
+
+struct MapEntry {
+    Node key;
+    Node value;
+};
+
+struct Document {
+    Node root;          // kind null for an empty document
+    uint32_t line = 0;  // where the document starts (its `---`, or its first node)
+};
+
+struct Limits {
+    size_t max_bytes = 1 << 20;      // whole input
+    size_t max_depth = 64;           // nesting of mappings/sequences
+    size_t max_nodes = 200000;       // all nodes of all documents
+    size_t max_scalar = 64 * 1024;   // bytes in one scalar
+};
+
+// Parses every document of `text`. `file` names the input in diagnostics. On a syntax error the
+// documents completed before it are returned and one error is added; other errors (aliases,
+// duplicate keys) are reported and parsing continues. Never throws, never aborts.
+std::vector<Document> parse_yaml(std::string_view text, std::string_view file, Diagnostics& diags,
+                                 const Limits& limits = {});
+
+}  // namespace hepd::yaml
