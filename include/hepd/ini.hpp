@@ -2,11 +2,29 @@
 // INI reader for hepd.conf, on top of inih: returns every `key = value` with its section and line.
 // Interpretation of the keys is config.cpp's job. Lines longer than inih's line buffer, and other
 // syntax inih rejects, are errors with their line, never silently split or truncated.
+//
+// The syntax is inih's (r55, default build options, as Debian 12 ships it):
+//   - `[section]`; text after the ']' is ignored; names are kept as written (inner spaces too).
+//   - `key = value` or `key: value`; the first '=' or ':' splits; key and value are trimmed.
+//   - Comments: a line starting with ';' or '#'; and ';' or '#' after whitespace anywhere (inih
+//     knows only ';' inline; hepd also cuts at " #", as hepd.conf documents). `a;b`, `a#b` stay.
+//   - An indented non-blank line after a key continues that key's value (inih's multi-line
+//     entries, as in Python's configparser). The continuation, its inline comment removed, is
+//     appended to the entry's value after a '\n'; comment and blank lines in between do not end
+//     it, a section header does. List-valued keys may so span lines; a key that must be one word
+//     should reject a value containing '\n'.
+//   - CR LF line ends and a UTF-8 byte order mark are accepted.
+// Errors, each at its line (column 0), all collected: a line that is neither comment, header nor
+// key/value; a header without ']'; `[]`; a section name over 49 bytes (inih would cut it); an
+// empty key (`= v`); a NUL byte; and a line over 197 bytes without its line end (inih's
+// INI_MAX_LINE of 200 less CR, LF and NUL), reported as "line N is too long (M bytes; the limit is
+// 197)". Duplicate keys are not errors: every entry is returned, in file order.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hepd/diag.hpp"
@@ -16,8 +34,9 @@ namespace hepd::ini {
 struct Entry {
     std::string section;  // as written, without brackets ("" before any section header)
     std::string key;      // as written (case preserved; callers compare case-insensitively)
-    std::string value;    // inline comments (" ;" and " #") and surrounding whitespace removed
-    uint32_t line = 0;
+    std::string value;    // inline comments (" ;" and " #") and surrounding whitespace removed;
+                          // continuation lines joined with '\n'
+    uint32_t line = 0;    // of the key (the first line of a multi-line value)
 };
 
 struct File {
