@@ -61,6 +61,10 @@ public:
     // and anything that folds to them, such as `all() || has(a)` or `a not in {}`.
     bool is_all() const { return entry_ == accept; }
 
+    // The canonical text with every label key prefixed by `prefix` and all() written as
+    // has(all_key): Calico's rewrite of a policy's namespaceSelector onto `pcns.` labels.
+    std::string with_prefixed_labels(std::string_view prefix, std::string_view all_key) const;
+
     bool operator==(const Selector& other) const { return canonical_ == other.canonical_; }
 
 private:

@@ -15,8 +15,6 @@ int not_built(std::string_view name, std::string_view arrives_with) {
 
 int cmd_run(Args) { return not_built("run", "the daemon"); }
 int cmd_status(Args) { return not_built("status", "the daemon"); }
-int cmd_check(Args) { return not_built("check", "resources and configuration"); }
-int cmd_print(Args) { return not_built("print", "the policy compiler"); }
 int cmd_reload(Args) { return not_built("reload", "the daemon"); }
 int cmd_apply(Args) { return not_built("apply", "commit-confirm"); }
 int cmd_confirm(Args) { return not_built("confirm", "commit-confirm"); }

@@ -481,6 +481,13 @@ Problem parse_go_duration(std::string_view raw, std::chrono::milliseconds& out) 
         if (total > cap_ns) return too_big;
     }
     if (negative && total != 0) return quote(raw) + " is negative";
+    // Calico's CRD pattern for durations is checked against Go's canonical form and refuses any
+    // form with a fraction ("1.5s", and "1500ms", which Go prints as "1.5s") or a unit below ms:
+    // so a duration must be whole seconds, or whole milliseconds under one second.
+    constexpr int64_t ns_per_s = 1000000000, ns_per_ms = 1000000;
+    if (total != 0 && total % ns_per_s != 0 && (total >= ns_per_s || total % ns_per_ms != 0))
+        return quote(raw) + " is not a whole number of seconds (or of milliseconds below 1s), "
+                            "which Calico requires";
     out = std::chrono::milliseconds(total / 1000000);
     return std::nullopt;
 }

@@ -132,6 +132,10 @@ public:
 
     std::optional<Selector> run();
 
+    // Parses and prints with every label key prefixed and all() as has(all_key), for Calico's
+    // namespaceSelector rewrite (SEMANTICS 1.3). Returns nullopt when the text does not parse.
+    std::optional<std::string> rewrite(std::string_view prefix, std::string_view all_key);
+
 private:
     struct Node {
         NodeKind kind;
@@ -175,6 +179,8 @@ private:
     std::vector<Node> nodes_;
     std::vector<uint32_t> kids_;
     Selector out_;
+    std::string_view key_prefix_;  // rewrite(): put before every label key
+    std::string_view all_key_;     // rewrite(): all() prints as has(all_key_)
 };
 
 void SelectorParser::error_at(size_t pos, std::string message) {
@@ -597,10 +603,19 @@ void SelectorParser::print(uint32_t i, std::string& out) const {
         out += q;
     };
     switch (n.kind) {
-    case NodeKind::all: out += "all()"; return;
+    case NodeKind::all:
+        if (all_key_.empty()) {
+            out += "all()";
+        } else {
+            out += "has(";
+            out += all_key_;
+            out += ')';
+        }
+        return;
     case NodeKind::global: out += "global()"; return;
     case NodeKind::has:
         out += "has(";
+        out += key_prefix_;
         out += out_.view(n.key);
         out += ')';
         return;
@@ -609,6 +624,7 @@ void SelectorParser::print(uint32_t i, std::string& out) const {
     case NodeKind::contains:
     case NodeKind::starts_with:
     case NodeKind::ends_with:
+        out += key_prefix_;
         out += out_.view(n.key);
         out += ' ';
         out += op_spelling(n.kind);
@@ -617,6 +633,7 @@ void SelectorParser::print(uint32_t i, std::string& out) const {
         return;
     case NodeKind::in:
     case NodeKind::not_in:
+        out += key_prefix_;
         out += out_.view(n.key);
         out += ' ';
         out += op_spelling(n.kind);
@@ -729,6 +746,24 @@ std::optional<Selector> SelectorParser::run() {
     out_.tests_.shrink_to_fit();
     out_.set_items_.shrink_to_fit();
     return std::move(out_);
+}
+
+std::optional<std::string> SelectorParser::rewrite(std::string_view prefix, std::string_view all_key) {
+    lex();
+    uint32_t root = tok_.kind == Tok::end ? add({NodeKind::all, {}, {}, 0, 0}) : parse_or();
+    if (failed_ || root == no_node || tok_.kind != Tok::end) return std::nullopt;
+    key_prefix_ = prefix;
+    all_key_ = all_key;
+    std::string out;
+    print(root, out);
+    return out;
+}
+
+std::string Selector::with_prefixed_labels(std::string_view prefix, std::string_view all_key) const {
+    Diagnostics ignored;
+    const Location where{};
+    SelectorParser p(canonical_, ignored, where);
+    return p.rewrite(prefix, all_key).value_or(canonical_);
 }
 
 Selector::Selector() : canonical_("all()"), hash_(stable_hash64("all()")) {}

@@ -88,8 +88,13 @@ uci::File uci_of(std::string_view text) {
                 it->values.push_back(unquote(rest));
                 continue;
             }
-            opts.push_back(uci::Option{name, {unquote(rest)}, is_list, n,
-                                       static_cast<uint32_t>(ind + 1)});
+            uci::Option o;
+            o.name = name;
+            o.values = {unquote(rest)};
+            o.is_list = is_list;
+            o.line = n;
+            o.col = static_cast<uint32_t>(ind + 1);
+            opts.push_back(std::move(o));
         }
     }
     return f;
@@ -797,9 +802,16 @@ TEST(ConfigFelixConfiguration, Fields) {
         {"iptablesRefreshInterval", S("1.5h"), "IptablesRefreshInterval", "5400", nullptr},
         {"iptablesRefreshInterval", S("250ms"), "IptablesRefreshInterval", "0.25", nullptr},
         {"iptablesRefreshInterval", Q("0"), "IptablesRefreshInterval", "0", nullptr},
-        {"iptablesRefreshInterval", S("1h2m3.5s"), "IptablesRefreshInterval", "3723.5", nullptr},
-        {"iptablesRefreshInterval", S("1500000us"), "IptablesRefreshInterval", "1.5", nullptr},
-        {"iptablesRefreshInterval", S("999999ns"), "IptablesRefreshInterval", "0", nullptr},
+        // Calico's CRD pattern sees Go's canonical form: fractions of a second above 1s and
+        // anything below a millisecond are refused.
+        {"iptablesRefreshInterval", S("1h2m3s"), "IptablesRefreshInterval", "3723", nullptr},
+        {"iptablesRefreshInterval", S("1000000us"), "IptablesRefreshInterval", "1", nullptr},
+        {"iptablesRefreshInterval", S("1h2m3.5s"), nullptr, nullptr,
+         "6:28: error: iptablesRefreshInterval: '1h2m3.5s' is not a whole number of seconds (or of milliseconds below 1s), which Calico requires"},
+        {"iptablesRefreshInterval", S("1500ms"), nullptr, nullptr,
+         "6:28: error: iptablesRefreshInterval: '1500ms' is not a whole number of seconds (or of milliseconds below 1s), which Calico requires"},
+        {"iptablesRefreshInterval", S("999999ns"), nullptr, nullptr,
+         "6:28: error: iptablesRefreshInterval: '999999ns' is not a whole number of seconds (or of milliseconds below 1s), which Calico requires"},
         {"iptablesRefreshInterval", S("0.5"), nullptr, nullptr,
          "6:28: error: iptablesRefreshInterval: expected a duration such as \"90s\", got the number "
          "0.5 (add a unit)"},

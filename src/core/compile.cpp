@@ -1,0 +1,894 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The policy compiler: Calico Felix's iptables layout for host endpoints (SEMANTICS.md 2-4).
+//
+// Wiring, per IP family (chain names without the "hepd-" prefix):
+//
+//  raw     PREROUTING -> PREROUTING: clear marks; workload -> Scratch0; no Scratch0 -> from-host-endpoint
+//          OUTPUT     -> OUTPUT:     clear marks; to-host-endpoint;         Accept -> ACCEPT
+//                        dispatch: endpoints with doNotTrack policy -> fh-IF / th-IF (untracked)
+//  mangle  PREROUTING -> PREROUTING: established/Accept -> allow; from-host-endpoint (pre-DNAT)
+//          POSTROUTING-> POSTROUTING: Accept -> RETURN; clear; DNAT'd -> to-host-endpoint (egress)
+//  filter  INPUT      -> INPUT:   workload -> wl-to-host; Accept -> allow; from-host-endpoint
+//          OUTPUT     -> OUTPUT:  Accept -> allow; to workload -> RETURN; not DNAT'd -> to-host-endpoint
+//          FORWARD    -> FORWARD: from-hep-forward (unless Accept); to-hep-forward
+//          FORWARD (appended) -> FORWARD-end: Accept -> allow; set Accept
+//
+// Endpoint chain (normal): conntrack, INVALID, failsafe, clear, tier of policies, profiles, drop.
+// A policy chain sets the Accept, Pass or Drop mark; the endpoint chain returns on Accept.
+//
+// Deliberate differences from Felix, all semantically neutral: dispatch chains are linear (-i IF
+// -g chain per interface, sorted) instead of a prefix tree; rule nets lists with more than one
+// CIDR become hash:net sets instead of match blocks (a CIDR added to such a list is then an ipset
+// member change, with no table commit); rules carry no comments (they double commit time);
+// Felix's two rules at the end of filter FORWARD live in the chain FORWARD-end, so that every
+// hepd rule in a built-in chain is a jump to a hepd chain.
+#include "hepd/compile.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "hepd/hash.hpp"
+#include "hepd/names.hpp"
+#include "hepd/selector.hpp"
+
+namespace hepd {
+
+namespace {
+
+using nf::Chain;
+using nf::Table;
+using nf::Target;
+using NfRule = nf::Rule;
+
+enum class PolicyKind { normal, pre_dnat, untracked };
+
+PolicyKind kind_of(const GlobalNetworkPolicy& p) {
+    if (p.do_not_track) return PolicyKind::untracked;
+    if (p.pre_dnat) return PolicyKind::pre_dnat;
+    return PolicyKind::normal;
+}
+
+struct Endpoint {
+    std::string iface;  // "*" for the all-interfaces endpoint
+    const HostEndpoint* hep = nullptr;
+    Labels labels;
+    std::vector<const GlobalNetworkPolicy*> normal_in, normal_out, fwd_in, fwd_out, pre_dnat_in, untracked_in,
+        untracked_out;
+
+    bool is_star() const { return iface == "*"; }
+    bool has_untracked() const { return !untracked_in.empty() || !untracked_out.empty(); }
+    bool has_pre_dnat() const { return !pre_dnat_in.empty(); }
+    bool has_forward() const { return !fwd_in.empty() || !fwd_out.empty(); }
+};
+
+// Who owns a rule list, for names of per-rule sets and for LOG prefixes.
+struct RuleOwner {
+    std::string kind;  // "gnp" or "pro"
+    std::string name;
+    bool ingress = true;
+};
+
+struct TableState {
+    Table table;
+    std::map<std::string, Chain> chains;  // sorted by name, as iptables-save lists them
+    std::vector<nf::Hook> hooks;
+
+    Chain& chain(const std::string& name) {
+        auto it = chains.find(name);
+        if (it == chains.end()) it = chains.emplace(name, Chain{name, {}}).first;
+        return it->second;
+    }
+};
+
+struct FamilyState {
+    uint8_t family;
+    TableState raw{Table::raw, {}, {}};
+    TableState mangle{Table::mangle, {}, {}};
+    TableState filter{Table::filter, {}, {}};
+};
+
+NfRule rule_with(Target t) {
+    NfRule r;
+    r.target = std::move(t);
+    return r;
+}
+
+nf::MarkMatch mark_set(uint32_t bit) { return nf::MarkMatch{bit, bit, false}; }
+nf::MarkMatch mark_clear(uint32_t bit) { return nf::MarkMatch{0, bit, false}; }
+
+NfRule if_mark(nf::MarkMatch m, Target t) {
+    NfRule r = rule_with(std::move(t));
+    r.matches.push_back(m);
+    return r;
+}
+
+NfRule ctstate(uint16_t states, Target t, bool negate = false) {
+    NfRule r = rule_with(std::move(t));
+    r.matches.push_back(nf::CtStateMatch{states, negate});
+    return r;
+}
+
+std::string protocol_keyword(uint8_t p) {
+    switch (p) {
+    case 6: return "tcp";
+    case 17: return "udp";
+    case 132: return "sctp";
+    default: return std::to_string(p);
+    }
+}
+
+// Ports of one side split into multiport matches of at most 15 slots (a range takes two).
+std::vector<nf::MultiportMatch> multiport_chunks(const std::vector<PortSpec>& ports, bool source, bool negate) {
+    std::vector<nf::MultiportMatch> out;
+    nf::MultiportMatch cur{source, {}, negate};
+    unsigned slots = 0;
+    for (const auto& p : ports) {
+        if (p.is_named()) continue;
+        const unsigned need = p.first == p.last ? 1 : 2;
+        if (slots + need > nf::MultiportMatch::max_slots) {
+            out.push_back(std::move(cur));
+            cur = nf::MultiportMatch{source, {}, negate};
+            slots = 0;
+        }
+        cur.ports.push_back(nf::PortRange{p.first, p.last});
+        slots += need;
+    }
+    if (!cur.ports.empty()) out.push_back(std::move(cur));
+    return out;
+}
+
+std::string host_member(const IpAddr& ip) { return ip.to_string(); }
+
+// An ipset hash:net member as `ipset save` prints it: a host route without its prefix.
+std::string net_member(const Cidr& c) {
+    const unsigned host = c.family() == 4 ? 32 : 128;
+    return c.prefix == host ? c.addr.to_string() : c.to_string();
+}
+
+class Compiler {
+public:
+    explicit Compiler(const CompileInput& in) : in_(in), m_(mark_bits(in.felix.iptables_mark_mask)) {}
+
+    Compiled run() {
+        resolve_endpoints();
+        Compiled out;
+        out.rules.v4 = build_family(4);
+        if (in_.ipv6) out.rules.v6 = build_family(6);
+        for (auto& [name, set] : sets_) {
+            std::sort(set.members.begin(), set.members.end());
+            set.members.erase(std::unique(set.members.begin(), set.members.end()), set.members.end());
+            out.rules.sets.push_back(std::move(set));
+        }
+        for (const auto& e : endpoints_) {
+            Binding b;
+            b.iface = e.iface;
+            b.endpoint = e.hep->name;
+            auto names = [](const std::vector<const GlobalNetworkPolicy*>& v, std::vector<std::string>& dst) {
+                for (const auto* p : v)
+                    if (std::find(dst.begin(), dst.end(), p->name) == dst.end()) dst.push_back(p->name);
+            };
+            names(e.untracked_in, b.ingress_policies);
+            names(e.pre_dnat_in, b.ingress_policies);
+            names(e.normal_in, b.ingress_policies);
+            names(e.untracked_out, b.egress_policies);
+            names(e.normal_out, b.egress_policies);
+            b.profiles = e.hep->profiles;
+            out.bindings.push_back(std::move(b));
+        }
+        return out;
+    }
+
+private:
+    const CompileInput& in_;
+    MarkBits m_;
+    std::map<std::string, std::optional<Selector>> selectors_;
+    std::map<std::string, nf::IpSet> sets_;
+    std::vector<Endpoint> endpoints_;  // sorted by interface, "*" last
+    std::vector<Labels> hep_labels_;   // effective labels of model.host_endpoints, same index
+
+    const Selector* selector(const std::string& text) {
+        auto it = selectors_.find(text);
+        if (it == selectors_.end()) {
+            Diagnostics ignored;  // validated at load time
+            it = selectors_.emplace(text, Selector::parse(text, ignored)).first;
+        }
+        return it->second ? &*it->second : nullptr;
+    }
+
+    bool selects(const std::string& text, const Labels& labels) {
+        const Selector* s = selector(text);
+        return s && s->matches(labels);
+    }
+
+    // ---- which endpoint governs which interface (SEMANTICS 2.11) ---------------------------
+
+    void resolve_endpoints() {
+        const Model& model = in_.model;
+        for (const auto& h : model.host_endpoints) hep_labels_.push_back(effective_labels(h, model));
+        const HostEndpoint* star = nullptr;
+        size_t star_idx = 0;
+        for (size_t i = 0; i < model.host_endpoints.size(); ++i) {
+            const auto& h = model.host_endpoints[i];  // sorted by name: the first match wins
+            if (h.node == in_.node && h.interface_name == "*" && !star) {
+                star = &h;
+                star_idx = i;
+            }
+        }
+        std::vector<Link> links = in_.links;
+        std::sort(links.begin(), links.end(), [](const Link& a, const Link& b) { return a.name < b.name; });
+        for (const auto& link : links) {
+            if (is_workload_interface(in_.felix, link.name) || is_excluded_interface(in_.felix, link.name)) continue;
+            for (size_t i = 0; i < model.host_endpoints.size(); ++i) {
+                const auto& h = model.host_endpoints[i];
+                if (h.node != in_.node) continue;
+                bool match = h.interface_name == link.name;
+                if (h.interface_name.empty()) {
+                    for (const auto& ip : h.expected_ips)
+                        match = match || std::find(link.addrs.begin(), link.addrs.end(), ip) != link.addrs.end();
+                }
+                if (!match) continue;
+                endpoints_.push_back(make_endpoint(link.name, h, hep_labels_[i]));
+                break;
+            }
+        }
+        if (star) endpoints_.push_back(make_endpoint("*", *star, hep_labels_[star_idx]));
+    }
+
+    Endpoint make_endpoint(const std::string& iface, const HostEndpoint& h, const Labels& labels) {
+        Endpoint e;
+        e.iface = iface;
+        e.hep = &h;
+        e.labels = labels;
+        for (const auto& p : in_.model.policies) {
+            if (!selects(p.effective_selector(), labels)) continue;
+            switch (kind_of(p)) {
+            case PolicyKind::untracked:
+                // DoNotTrack is not supported on the all-interfaces endpoint (Felix logs and
+                // ignores it); the policy does nothing there.
+                if (e.is_star()) break;
+                if (p.ingress_type) e.untracked_in.push_back(&p);
+                if (p.egress_type) e.untracked_out.push_back(&p);
+                break;
+            case PolicyKind::pre_dnat:
+                if (p.ingress_type) e.pre_dnat_in.push_back(&p);
+                break;
+            case PolicyKind::normal:
+                if (p.ingress_type) e.normal_in.push_back(&p);
+                if (p.egress_type) e.normal_out.push_back(&p);
+                if (p.apply_on_forward) {
+                    if (p.ingress_type) e.fwd_in.push_back(&p);
+                    if (p.egress_type) e.fwd_out.push_back(&p);
+                }
+                break;
+            }
+        }
+        return e;
+    }
+
+    // ---- verdicts per table ------------------------------------------------------------------
+
+    Target verdict(Verdict v) const {
+        switch (v) {
+        case Verdict::accept: return Target::Accept();
+        case Verdict::drop: return Target::Drop();
+        case Verdict::reject: return Target::Reject();
+        case Verdict::return_: return Target::Return();
+        }
+        return Target::Drop();
+    }
+
+    Target allow_action(Table t) const {
+        if (t == Table::filter) return verdict(in_.felix.iptables_filter_allow_action);
+        if (t == Table::mangle) return verdict(in_.felix.iptables_mangle_allow_action);
+        return Target::Accept();
+    }
+
+    // REJECT exists only in the filter table; elsewhere Deny drops.
+    Target deny_action(Table t) const {
+        if (t == Table::filter) return verdict(in_.felix.iptables_filter_deny_action);
+        return Target::Drop();
+    }
+
+    // ---- sets --------------------------------------------------------------------------------
+
+    nf::IpSet& set(const std::string& name, const char* type, uint8_t family) {
+        auto it = sets_.find(name);
+        if (it == sets_.end()) it = sets_.emplace(name, nf::IpSet{name, type, family, {}}).first;
+        return it->second;
+    }
+
+    // The hash:net set of everything a selector selects: expectedIPs of host endpoints of every
+    // node, and the nets of global network sets (SEMANTICS 4).
+    std::string selector_set(uint8_t family, const std::string& text) {
+        const Selector* s = selector(text);
+        const std::string canonical = s ? s->to_string() : text;
+        const std::string name = names::selector_set(family, canonical);
+        if (sets_.count(name)) return name;
+        nf::IpSet& out = set(name, "hash:net", family);
+        for (size_t i = 0; i < in_.model.host_endpoints.size(); ++i) {
+            const auto& h = in_.model.host_endpoints[i];
+            if (!s || !s->matches(hep_labels_[i])) continue;
+            for (const auto& ip : h.expected_ips)
+                if (ip.family == family) out.members.push_back(host_member(ip));
+        }
+        for (const auto& g : in_.model.network_sets) {
+            if (!s || !s->matches(g.labels)) continue;
+            for (const auto& c : g.nets) {
+                if (c.family() != family) continue;
+                if (c.prefix == 0) {
+                    // hash:net cannot hold a /0: two halves instead.
+                    Cidr lo = c, hi = c;
+                    lo.prefix = hi.prefix = 1;
+                    hi.addr.bytes[0] = 0x80;
+                    out.members.push_back(net_member(lo));
+                    out.members.push_back(net_member(hi));
+                } else {
+                    out.members.push_back(net_member(c));
+                }
+            }
+        }
+        return name;
+    }
+
+    // The hash:ip,port set of a named port: every selected endpoint's IP with its port of that
+    // name (and protocol, when the rule has one).
+    std::string named_port_set(uint8_t family, const std::string& sel_text, std::optional<uint8_t> proto,
+                               const std::string& port_name) {
+        const Selector* s = sel_text.empty() ? nullptr : selector(sel_text);
+        const std::string canonical = s ? s->to_string() : "all()";
+        const std::string key = canonical + "|" + (proto ? std::to_string(*proto) : "any") + "|" + port_name;
+        const std::string name = names::named_port_set(family, key);
+        if (sets_.count(name)) return name;
+        nf::IpSet& out = set(name, "hash:ip,port", family);
+        for (size_t i = 0; i < in_.model.host_endpoints.size(); ++i) {
+            const auto& h = in_.model.host_endpoints[i];
+            if (s && !s->matches(hep_labels_[i])) continue;
+            for (const auto& p : h.ports) {
+                if (p.name != port_name) continue;
+                if (proto && p.protocol.number != *proto) continue;
+                for (const auto& ip : h.expected_ips) {
+                    if (ip.family != family) continue;
+                    out.members.push_back(ip.to_string() + "," + protocol_keyword(p.protocol.number) + ":" +
+                                          std::to_string(p.port));
+                }
+            }
+        }
+        return name;
+    }
+
+    // A nets list of more than one CIDR: a set named after its place in its policy, so that
+    // editing the list changes members, not rules.
+    std::string net_list_set(uint8_t family, const RuleOwner& o, size_t rule_index, const char* field,
+                             const std::vector<Cidr>& nets) {
+        const std::string key = o.kind + "/" + o.name + "/" + (o.ingress ? "in" : "out") + "/" +
+                                std::to_string(rule_index) + "/" + field;
+        const std::string name = std::string(family == 4 ? "hepd4c-" : "hepd6c-") + hash_name(key, names::hash_chars);
+        nf::IpSet& out = set(name, "hash:net", family);
+        for (const auto& c : nets) {
+            if (c.prefix == 0) {
+                Cidr lo = c, hi = c;
+                lo.prefix = hi.prefix = 1;
+                hi.addr.bytes[0] = 0x80;
+                out.members.push_back(net_member(lo));
+                out.members.push_back(net_member(hi));
+            } else {
+                out.members.push_back(net_member(c));
+            }
+        }
+        return name;
+    }
+
+    // ---- one Calico rule -> iptables rules (SEMANTICS 2.9) -----------------------------------
+
+    static bool rule_applies(const Rule& r, uint8_t family) {
+        if (r.ip_version != 0 && r.ip_version != family) return false;
+        if (r.protocol && r.protocol->by_name) {
+            if (r.protocol->is_icmp() && family != 4) return false;
+            if (r.protocol->is_icmpv6() && family != 6) return false;
+        }
+        for (const auto* list : {&r.source.nets, &r.source.not_nets, &r.destination.nets, &r.destination.not_nets}) {
+            if (!list->empty() && (*list)[0].family() != family) return false;
+        }
+        // An ICMP type match needs the family's own ICMP protocol.
+        if ((r.icmp || r.not_icmp) && r.protocol) {
+            if (family == 4 && !r.protocol->is_icmp()) return false;
+            if (family == 6 && !r.protocol->is_icmpv6()) return false;
+        }
+        return true;
+    }
+
+    // Adds the nets of one side to `base` (inline when one CIDR fits the rule's -s/-d slot,
+    // otherwise as a set).
+    void side_nets(NfRule& base, uint8_t family, const EntityRule& e, bool source, const RuleOwner& o, size_t idx) {
+        std::optional<Cidr>& slot = source ? base.src : base.dst;
+        bool& slot_neg = source ? base.src_negate : base.dst_negate;
+        const char* dir = source ? "src" : "dst";
+        if (e.nets.size() == 1) {
+            if (e.nets[0].prefix != 0) slot = e.nets[0];
+        } else if (e.nets.size() > 1) {
+            base.matches.push_back(nf::SetMatch{net_list_set(family, o, idx, source ? "src-nets" : "dst-nets", e.nets),
+                                                dir, false});
+        }
+        if (e.not_nets.size() == 1 && !slot) {
+            slot = e.not_nets[0];
+            slot_neg = true;
+        } else if (!e.not_nets.empty()) {
+            base.matches.push_back(nf::SetMatch{
+                net_list_set(family, o, idx, source ? "src-not-nets" : "dst-not-nets", e.not_nets), dir, true});
+        }
+    }
+
+    // Selector sets of one side. With only named ports on the side, the positive selector is
+    // carried by the named-port sets instead (SEMANTICS 4).
+    void side_selectors(NfRule& base, uint8_t family, const EntityRule& e, bool source) {
+        const char* dir = source ? "src" : "dst";
+        const bool only_named = !e.ports.empty() &&
+                                std::all_of(e.ports.begin(), e.ports.end(), [](const PortSpec& p) { return p.is_named(); });
+        const bool pos = !e.selector.empty() && !only_named;
+        if (pos && !e.not_selector.empty()) {
+            base.matches.push_back(
+                nf::SetMatch{selector_set(family, "(" + e.selector + ") && (!(" + e.not_selector + "))"), dir, false});
+        } else {
+            if (pos) base.matches.push_back(nf::SetMatch{selector_set(family, e.selector), dir, false});
+            if (!e.not_selector.empty())
+                base.matches.push_back(nf::SetMatch{selector_set(family, e.not_selector), dir, true});
+        }
+    }
+
+    // The alternatives of one side's positive ports: each multiport chunk and each named port.
+    std::vector<std::vector<nf::Match>> side_port_alternatives(uint8_t family, const Rule& r, const EntityRule& e,
+                                                               bool source) {
+        std::vector<std::vector<nf::Match>> alts;
+        for (auto& mp : multiport_chunks(e.ports, source, false)) alts.push_back({std::move(mp)});
+        std::optional<uint8_t> proto;
+        if (r.protocol) proto = r.protocol->number;
+        for (const auto& p : e.ports) {
+            if (!p.is_named()) continue;
+            alts.push_back({nf::SetMatch{named_port_set(family, e.selector, proto, p.name), source ? "src,src" : "dst,dst",
+                                         false}});
+        }
+        if (alts.empty()) alts.push_back({});
+        return alts;
+    }
+
+    void side_not_ports(NfRule& base, uint8_t family, const Rule& r, const EntityRule& e, bool source) {
+        for (auto& mp : multiport_chunks(e.not_ports, source, true)) base.matches.push_back(std::move(mp));
+        std::optional<uint8_t> proto;
+        if (r.protocol) proto = r.protocol->number;
+        for (const auto& p : e.not_ports) {
+            if (!p.is_named()) continue;
+            base.matches.push_back(
+                nf::SetMatch{named_port_set(family, e.selector, proto, p.name), source ? "src,src" : "dst,dst", true});
+        }
+    }
+
+    std::string log_prefix(const RuleOwner& o) const {
+        std::string out;
+        const std::string& pattern = in_.felix.log_prefix;
+        for (size_t i = 0; i < pattern.size(); ++i) {
+            if (pattern[i] == '%' && i + 1 < pattern.size()) {
+                switch (pattern[i + 1]) {
+                case 't': out += "default"; ++i; continue;
+                case 'k': out += o.kind; ++i; continue;
+                case 'n': out += o.name; ++i; continue;
+                case 'p': out += o.name; ++i; continue;
+                default: break;
+                }
+            }
+            out += pattern[i];
+        }
+        out += ": ";
+        // The kernel's LOG prefix holds 29 characters; iptables cuts longer text the same way.
+        if (out.size() > 29) out.resize(29);
+        return out;
+    }
+
+    // Appends the action rules for a match `m` (already complete apart from the target).
+    void action_rules(std::vector<NfRule>& out, NfRule m, const Rule& r, Table t, const RuleOwner& o) {
+        switch (r.action) {
+        case Action::allow:
+            m.target = Target::SetMark(m_.accept, m_.accept);
+            out.push_back(std::move(m));
+            out.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+            break;
+        case Action::pass:
+            m.target = Target::SetMark(m_.pass, m_.pass);
+            out.push_back(std::move(m));
+            out.push_back(if_mark(mark_set(m_.pass), Target::Return()));
+            break;
+        case Action::deny:
+            m.target = Target::SetMark(m_.drop, m_.drop);
+            out.push_back(std::move(m));
+            out.push_back(if_mark(mark_set(m_.drop), deny_action(t)));
+            break;
+        case Action::log:
+            if (in_.felix.log_action_rate_limit) {
+                const auto& lim = *in_.felix.log_action_rate_limit;
+                static constexpr char units[] = {'s', 'm', 'h', 'd'};
+                m.matches.push_back(nf::LimitMatch{lim.count, units[static_cast<int>(lim.unit)],
+                                                   in_.felix.log_action_rate_limit_burst});
+            }
+            m.target = Target::Log(log_prefix(o), 5);
+            out.push_back(std::move(m));
+            break;
+        }
+    }
+
+    void render_rule(std::vector<NfRule>& out, const Rule& r, size_t idx, uint8_t family, Table t, const RuleOwner& o) {
+        if (!rule_applies(r, family)) return;
+        NfRule base;
+        if (r.protocol) {
+            base.proto = r.protocol->number;
+            if (r.not_protocol) {
+                if (r.not_protocol->number == r.protocol->number) return;  // can never match
+            }
+        } else if (r.not_protocol) {
+            base.proto = r.not_protocol->number;
+            base.proto_negate = true;
+        }
+        side_nets(base, family, r.source, true, o, idx);
+        side_nets(base, family, r.destination, false, o, idx);
+        side_selectors(base, family, r.source, true);
+        side_selectors(base, family, r.destination, false);
+        side_not_ports(base, family, r, r.source, true);
+        side_not_ports(base, family, r, r.destination, false);
+        if (r.icmp && r.icmp->type) base.matches.push_back(nf::IcmpTypeMatch{*r.icmp->type, r.icmp->code, false});
+        if (r.not_icmp && r.not_icmp->type)
+            base.matches.push_back(nf::IcmpTypeMatch{*r.not_icmp->type, r.not_icmp->code, true});
+
+        // Positive ports are ORs (multiport chunks, named ports) on each side, ANDed across sides.
+        auto src_alts = side_port_alternatives(family, r, r.source, true);
+        auto dst_alts = side_port_alternatives(family, r, r.destination, false);
+        std::vector<NfRule> alts;
+        for (const auto& s : src_alts) {
+            for (const auto& d : dst_alts) {
+                NfRule a = base;
+                // Port matches go before the ICMP match in save order; ICMP and ports never mix.
+                std::vector<nf::Match> ms;
+                ms.insert(ms.end(), s.begin(), s.end());
+                ms.insert(ms.end(), d.begin(), d.end());
+                a.matches.insert(a.matches.end(), ms.begin(), ms.end());
+                alts.push_back(std::move(a));
+            }
+        }
+        if (alts.size() == 1) {
+            action_rules(out, std::move(alts[0]), r, t, o);
+            return;
+        }
+        // A match block: any alternative sets Scratch0, then the action runs on Scratch0.
+        out.push_back(rule_with(Target::SetMark(0, m_.scratch0)));
+        for (auto& a : alts) {
+            a.target = Target::SetMark(m_.scratch0, m_.scratch0);
+            out.push_back(std::move(a));
+        }
+        NfRule on_block;
+        on_block.matches.push_back(mark_set(m_.scratch0));
+        action_rules(out, std::move(on_block), r, t, o);
+    }
+
+    void render_rules(Chain& c, const std::vector<Rule>& rules, uint8_t family, Table t, const RuleOwner& o) {
+        for (size_t i = 0; i < rules.size(); ++i) render_rule(c.rules, rules[i], i, family, t, o);
+        // A trailing conditional RETURN does nothing at the end of a chain.
+        if (!c.rules.empty() && c.rules.back().target.kind == Target::return_ && c.rules.back().proto == 0 &&
+            c.rules.back().matches.size() == 1 && std::holds_alternative<nf::MarkMatch>(c.rules.back().matches[0]))
+            c.rules.pop_back();
+    }
+
+    std::string policy_chain(TableState& ts, uint8_t family, const GlobalNetworkPolicy& p, bool ingress) {
+        std::string name = names::policy_chain(ingress, p.name);
+        if (!ts.chains.count(name)) {
+            Chain& c = ts.chain(name);
+            render_rules(c, ingress ? p.ingress : p.egress, family, ts.table, RuleOwner{"gnp", p.name, ingress});
+        }
+        return name;
+    }
+
+    std::string profile_chain(TableState& ts, uint8_t family, const std::string& profile, bool ingress) {
+        std::string name = names::profile_chain(ingress, profile);
+        if (!ts.chains.count(name)) {
+            Chain& c = ts.chain(name);
+            const Profile* p = in_.model.find_profile(profile);
+            RuleOwner o{"pro", profile, ingress};
+            if (p) {
+                render_rules(c, ingress ? p->ingress : p->egress, family, ts.table, o);
+            } else {
+                // An undefined profile denies, as Felix's placeholder does.
+                Rule deny;
+                deny.action = Action::deny;
+                render_rules(c, {deny}, family, ts.table, o);
+            }
+        }
+        return name;
+    }
+
+    // ---- endpoint chains (SEMANTICS 2.8) -----------------------------------------------------
+
+    void conntrack_rules(Chain& c, Table t) {
+        Target allow = allow_action(t);
+        if (allow.kind == Target::return_) {
+            c.rules.push_back(ctstate(nf::ct_related | nf::ct_established, Target::SetMark(m_.accept, m_.accept)));
+        }
+        c.rules.push_back(ctstate(nf::ct_related | nf::ct_established, allow));
+        if (!in_.felix.disable_conntrack_invalid_check) c.rules.push_back(ctstate(nf::ct_invalid, deny_action(t)));
+    }
+
+    enum class TierMode { normal, pass, untracked };
+
+    void tier_rules(Chain& c, TableState& ts, uint8_t family, const std::vector<const GlobalNetworkPolicy*>& pols,
+                    bool ingress, TierMode mode) {
+        if (pols.empty()) return;
+        c.rules.push_back(rule_with(Target::SetMark(0, m_.pass)));  // start of tier
+        for (const auto* p : pols) {
+            const std::string pc = policy_chain(ts, family, *p, ingress);
+            c.rules.push_back(if_mark(mark_clear(m_.pass), Target::Jump(pc)));
+            if (mode == TierMode::untracked) c.rules.push_back(if_mark(mark_set(m_.accept), Target::NoTrack()));
+            c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+        }
+        if (mode == TierMode::normal) c.rules.push_back(if_mark(mark_clear(m_.pass), deny_action(ts.table)));
+    }
+
+    void normal_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
+        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fh" : "th", e.iface));
+        conntrack_rules(c, ts.table);
+        c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
+        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+        tier_rules(c, ts, family, ingress ? e.normal_in : e.normal_out, ingress, TierMode::normal);
+        for (const auto& prof : e.hep->profiles) {
+            const std::string pc = profile_chain(ts, family, prof, ingress);
+            c.rules.push_back(rule_with(Target::Jump(pc)));
+            c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+        }
+        c.rules.push_back(rule_with(deny_action(ts.table)));
+    }
+
+    void forward_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
+        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fhfw" : "thfw", e.iface));
+        conntrack_rules(c, ts.table);
+        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+        tier_rules(c, ts, family, ingress ? e.fwd_in : e.fwd_out, ingress, TierMode::normal);
+        // No forward policy at all on this endpoint: forwarded traffic is allowed by default.
+        if (!e.has_forward()) c.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
+    }
+
+    void pre_dnat_chain(TableState& ts, uint8_t family, const Endpoint& e) {
+        Chain& c = ts.chain(names::endpoint_chain("fh", e.iface));
+        conntrack_rules(c, ts.table);
+        c.rules.push_back(rule_with(Target::Jump(names::failsafe_in)));
+        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+        tier_rules(c, ts, family, e.pre_dnat_in, true, TierMode::pass);
+    }
+
+    void untracked_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
+        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fh" : "th", e.iface));
+        c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
+        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+        tier_rules(c, ts, family, ingress ? e.untracked_in : e.untracked_out, ingress, TierMode::untracked);
+    }
+
+    // ---- dispatch (SEMANTICS 2.7) ------------------------------------------------------------
+
+    template <class Pred>
+    void dispatch(TableState& ts, const char* name, const char* kind, bool in, Pred include, bool star_default,
+                  bool skip_workloads = false) {
+        Chain& c = ts.chain(name);
+        const Endpoint* star = nullptr;
+        for (const auto& e : endpoints_) {
+            if (e.is_star()) {
+                star = &e;
+                continue;
+            }
+            if (!include(e)) continue;
+            NfRule r = rule_with(Target::Goto(names::endpoint_chain(kind, e.iface)));
+            (in ? r.in_iface : r.out_iface) = e.iface;
+            c.rules.push_back(std::move(r));
+        }
+        if (star && star_default && include(*star)) {
+            if (skip_workloads) {
+                for (const auto& p : in_.felix.interface_prefixes) {
+                    NfRule r = rule_with(Target::Return());
+                    r.out_iface = p + "+";
+                    c.rules.push_back(std::move(r));
+                }
+            }
+            c.rules.push_back(rule_with(Target::Goto(names::endpoint_chain(kind, "*"))));
+        }
+    }
+
+    // ---- failsafe (SEMANTICS 2.10) -----------------------------------------------------------
+
+    void failsafe_rule(Chain& c, uint8_t family, const FailsafePort& fp, bool dport, bool net_is_src) {
+        if (fp.net && fp.net->family() != family) return;
+        NfRule r = rule_with(Target::Accept());
+        r.proto = fp.proto == FailsafeProto::tcp ? 6 : fp.proto == FailsafeProto::udp ? 17 : 132;
+        if (fp.net && fp.net->prefix != 0) (net_is_src ? r.src : r.dst) = *fp.net;
+        r.matches.push_back(nf::MultiportMatch{!dport, {nf::PortRange{fp.port, fp.port}}, false});
+        c.rules.push_back(std::move(r));
+    }
+
+    void failsafe_chains(TableState& ts, uint8_t family) {
+        Chain& in = ts.chain(names::failsafe_in);
+        Chain& out = ts.chain(names::failsafe_out);
+        for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(in, family, fp, true, true);
+        if (ts.table == Table::raw) {
+            // Untracked: replies to the outbound failsafe connections come back from their port.
+            for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(in, family, fp, false, true);
+        }
+        for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(out, family, fp, true, false);
+        if (ts.table == Table::raw) {
+            for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(out, family, fp, false, false);
+        }
+        if (family == 6 && in_.felix.failsafe_icmpv6_nd) {
+            // Neighbour discovery (router/neighbour solicitation and advertisement, redirect):
+            // conntrack does not track it, and IPv6 dies on a protected interface without it.
+            for (Chain* c : {&in, &out}) {
+                for (uint8_t type = 133; type <= 137; ++type) {
+                    NfRule r = rule_with(Target::Accept());
+                    r.proto = 58;
+                    r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
+                    c->rules.push_back(std::move(r));
+                }
+            }
+        }
+    }
+
+    // ---- static chains and tables ------------------------------------------------------------
+
+    void build_raw(TableState& ts, uint8_t family) {
+        Chain& pre = ts.chain(names::prerouting);
+        pre.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+        for (const auto& p : in_.felix.interface_prefixes) {
+            NfRule r = rule_with(Target::SetMark(m_.scratch0, m_.scratch0));
+            r.in_iface = p + "+";
+            pre.rules.push_back(std::move(r));
+        }
+        pre.rules.push_back(if_mark(mark_clear(m_.scratch0), Target::Jump(names::from_hep)));
+        pre.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
+        Chain& out = ts.chain(names::output);
+        out.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+        out.rules.push_back(rule_with(Target::Jump(names::to_hep)));
+        out.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
+
+        auto untracked = [](const Endpoint& e) { return e.has_untracked(); };
+        dispatch(ts, names::from_hep, "fh", true, untracked, false);
+        dispatch(ts, names::to_hep, "th", false, untracked, false);
+        for (const auto& e : endpoints_) {
+            if (e.is_star() || !e.has_untracked()) continue;
+            untracked_chain(ts, family, e, true);
+            untracked_chain(ts, family, e, false);
+        }
+        failsafe_chains(ts, family);
+        ts.hooks.push_back(hook("PREROUTING", names::prerouting));
+        ts.hooks.push_back(hook("OUTPUT", names::output));
+    }
+
+    void build_mangle(TableState& ts, uint8_t family) {
+        const Target allow = allow_action(Table::mangle);
+        Chain& pre = ts.chain(names::prerouting);
+        pre.rules.push_back(ctstate(nf::ct_related | nf::ct_established, allow));
+        pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        pre.rules.push_back(rule_with(Target::Jump(names::from_hep)));
+        pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        Chain& post = ts.chain(names::postrouting);
+        post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+        post.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+        post.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep)));
+        post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+
+        dispatch(ts, names::from_hep, "fh", true, [](const Endpoint& e) { return e.has_pre_dnat(); }, true);
+        dispatch(ts, names::to_hep, "th", false, [](const Endpoint&) { return true; }, true, true);
+        for (const auto& e : endpoints_) {
+            if (e.has_pre_dnat()) pre_dnat_chain(ts, family, e);
+            normal_chain(ts, family, e, false);
+        }
+        failsafe_chains(ts, family);
+        ts.hooks.push_back(hook("PREROUTING", names::prerouting));
+        ts.hooks.push_back(hook("POSTROUTING", names::postrouting));
+    }
+
+    void build_filter(TableState& ts, uint8_t family) {
+        const Target allow = allow_action(Table::filter);
+        Chain& input = ts.chain(names::input);
+        for (const auto& p : in_.felix.interface_prefixes) {
+            NfRule r = rule_with(Target::Goto(names::wl_to_host));
+            r.in_iface = p + "+";
+            input.rules.push_back(std::move(r));
+        }
+        input.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        input.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+        input.rules.push_back(rule_with(Target::Jump(names::from_hep)));
+        input.rules.push_back(if_mark(mark_set(m_.accept), allow));
+
+        Chain& output = ts.chain(names::output);
+        output.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        for (const auto& p : in_.felix.interface_prefixes) {
+            NfRule r = rule_with(Target::Return());
+            r.out_iface = p + "+";
+            output.rules.push_back(std::move(r));
+        }
+        output.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+        output.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep), true));
+        output.rules.push_back(if_mark(mark_set(m_.accept), allow));
+
+        Chain& fwd = ts.chain(names::forward);
+        fwd.rules.push_back(rule_with(Target::SetMark(0, m_.all & ~m_.accept)));
+        fwd.rules.push_back(if_mark(mark_clear(m_.accept), Target::Jump(names::from_hep_fwd)));
+        fwd.rules.push_back(rule_with(Target::Jump(names::to_hep_fwd)));
+
+        Chain& end = ts.chain(names::forward_end);
+        end.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        end.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
+
+        // Workload to host: hepd has no workload endpoints, so DefaultEndpointToHostAction alone
+        // decides (ARCHITECTURE.md); RETURN resumes the kernel INPUT chain (entered by goto).
+        Chain& wl = ts.chain(names::wl_to_host);
+        if (family == 6) {
+            for (uint8_t type : {130, 131, 132, 133, 135, 136}) {
+                NfRule r = rule_with(allow);
+                r.proto = 58;
+                r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
+                wl.rules.push_back(std::move(r));
+            }
+        }
+        switch (in_.felix.default_endpoint_to_host_action) {
+        case Verdict::accept: wl.rules.push_back(rule_with(allow)); break;
+        case Verdict::return_: wl.rules.push_back(rule_with(Target::Return())); break;
+        default: wl.rules.push_back(rule_with(deny_action(Table::filter))); break;
+        }
+
+        auto all = [](const Endpoint&) { return true; };
+        dispatch(ts, names::from_hep, "fh", true, all, true);
+        dispatch(ts, names::to_hep, "th", false, all, true);
+        dispatch(ts, names::from_hep_fwd, "fhfw", true, all, true);
+        dispatch(ts, names::to_hep_fwd, "thfw", false, all, true);
+        for (const auto& e : endpoints_) {
+            normal_chain(ts, family, e, true);
+            normal_chain(ts, family, e, false);
+            forward_chain(ts, family, e, true);
+            forward_chain(ts, family, e, false);
+        }
+        failsafe_chains(ts, family);
+        ts.hooks.push_back(hook("INPUT", names::input));
+        ts.hooks.push_back(hook("FORWARD", names::forward));
+        ts.hooks.push_back(hook("OUTPUT", names::output));
+        ts.hooks.push_back(nf::Hook{"FORWARD", names::forward_end, true});
+    }
+
+    nf::Hook hook(const char* builtin, const char* chain) const {
+        return nf::Hook{builtin, chain, in_.felix.chain_insert_mode == ChainInsertMode::append};
+    }
+
+    nf::FamilyRuleset build_family(uint8_t family) {
+        FamilyState fs{family};
+        build_raw(fs.raw, family);
+        build_mangle(fs.mangle, family);
+        build_filter(fs.filter, family);
+        nf::FamilyRuleset out;
+        out.family = family;
+        for (TableState* ts : {&fs.raw, &fs.mangle, &fs.filter}) {
+            nf::TableRuleset t;
+            t.table = ts->table;
+            t.hooks = std::move(ts->hooks);
+            for (auto& [name, chain] : ts->chains) t.chains.push_back(std::move(chain));
+            out.tables.push_back(std::move(t));
+        }
+        return out;
+    }
+};
+
+}  // namespace
+
+MarkBits mark_bits(uint32_t mask) {
+    MarkBits b;
+    uint32_t* slots[] = {&b.accept, &b.pass, &b.drop, &b.scratch0, &b.scratch1};
+    size_t next = 0;
+    for (uint32_t bit = 1; bit != 0 && next < 5; bit <<= 1) {
+        if (mask & bit) *slots[next++] = bit;
+    }
+    b.all = b.accept | b.pass | b.scratch0 | b.scratch1;
+    return b;
+}
+
+Compiled compile(const CompileInput& in) { return Compiler(in).run(); }
+
+}  // namespace hepd

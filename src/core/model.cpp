@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <tuple>
+
+#include "hepd/model.hpp"
+#include "hepd/selector.hpp"
+
+namespace hepd {
+
+namespace {
+
+// Calico's within-tier key for equal orders: NAME + "/" + NAMESPACE + "/" + KIND, compared byte
+// by byte. For global policies the namespace is empty, so "a-b" sorts before "a" ('-' < '/').
+std::string tie_key(const GlobalNetworkPolicy& p) { return p.name + "//GlobalNetworkPolicy"; }
+
+template <class T>
+void sort_by_name(std::vector<T>& v) {
+    std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.name < b.name; });
+}
+
+template <class T>
+void report_duplicates(const std::vector<T>& sorted, std::string_view kind, Diagnostics& diags) {
+    for (size_t i = 1; i < sorted.size(); ++i) {
+        if (sorted[i].name != sorted[i - 1].name) continue;
+        // Report at the later definition (file order), naming the earlier one.
+        const T& a = sorted[i - 1];
+        const T& b = sorted[i];
+        const bool b_later = std::tie(a.where.file, a.where.line) < std::tie(b.where.file, b.where.line);
+        const T& later = b_later ? b : a;
+        const T& first = b_later ? a : b;
+        diags.error(later.where, std::string(kind) + " '" + later.name + "' is defined twice (first at " +
+                                     first.where.format() + ")");
+    }
+}
+
+Rule allow_all_rule(const Location& where) {
+    Rule r;
+    r.action = Action::allow;
+    r.where = where;
+    return r;
+}
+
+}  // namespace
+
+bool policy_less(const GlobalNetworkPolicy& a, const GlobalNetworkPolicy& b) {
+    constexpr double last = std::numeric_limits<double>::infinity();
+    const double oa = a.order.value_or(last);
+    const double ob = b.order.value_or(last);
+    if (oa != ob) return oa < ob;
+    return tie_key(a) < tie_key(b);
+}
+
+const Profile* Model::find_profile(std::string_view name) const {
+    auto it = std::lower_bound(profiles.begin(), profiles.end(), name,
+                               [](const Profile& p, std::string_view n) { return p.name < n; });
+    if (it != profiles.end() && it->name == name) return &*it;
+    // Before finish_model the vector may be unsorted.
+    for (const auto& p : profiles)
+        if (p.name == name) return &p;
+    return nullptr;
+}
+
+size_t Model::resource_count() const {
+    return host_endpoints.size() + policies.size() + network_sets.size() + profiles.size() + felix_configs.size();
+}
+
+Labels effective_labels(const HostEndpoint& hep, const Model& model) {
+    Labels out = hep.labels;
+    for (const auto& name : hep.profiles) {
+        const Profile* p = model.find_profile(name);
+        if (!p) continue;
+        for (const auto& [k, v] : p->labels_to_apply) out.set_default(k, v);
+    }
+    return out;
+}
+
+std::string GlobalNetworkPolicy::effective_selector() const {
+    if (namespace_selector.empty()) return selector;
+    Diagnostics ignored;
+    auto ns = Selector::parse(namespace_selector, ignored);
+    std::string rewritten = ns ? ns->with_prefixed_labels("pcns.", "projectcalico.org/namespace") : "all()";
+    std::string base = selector.empty() ? "all()" : selector;
+    return "(" + base + ") && (" + rewritten + ")";
+}
+
+void finish_model(Model& model, Diagnostics& diags) {
+    sort_by_name(model.host_endpoints);
+    sort_by_name(model.network_sets);
+    for (const auto& p : model.profiles) {
+        if (p.name == default_allow_profile && !p.builtin)
+            diags.error(p.where, std::string("profile '") + default_allow_profile +
+                                     "' is built in (it allows everything) and cannot be redefined");
+    }
+    std::erase_if(model.profiles, [](const Profile& p) { return p.name == default_allow_profile; });
+    Profile allow;
+    allow.name = default_allow_profile;
+    allow.builtin = true;
+    allow.where = Location{"<built-in>", 0, 0};
+    allow.ingress.push_back(allow_all_rule(allow.where));
+    allow.egress.push_back(allow_all_rule(allow.where));
+    model.profiles.push_back(std::move(allow));
+    sort_by_name(model.profiles);
+
+    // Duplicates are checked on a name-sorted copy of the policies; evaluation order differs.
+    std::vector<GlobalNetworkPolicy> by_name = model.policies;
+    sort_by_name(by_name);
+    report_duplicates(model.host_endpoints, "HostEndpoint", diags);
+    report_duplicates(by_name, "GlobalNetworkPolicy", diags);
+    report_duplicates(model.network_sets, "GlobalNetworkSet", diags);
+    report_duplicates(model.profiles, "Profile", diags);
+    // Duplicate FelixConfiguration names are reported by resolve_felix_params.
+
+    std::stable_sort(model.policies.begin(), model.policies.end(), policy_less);
+
+    for (const auto& h : model.host_endpoints) {
+        for (const auto& name : h.profiles) {
+            if (!model.find_profile(name))
+                diags.warning(h.where, "HostEndpoint '" + h.name + "' lists profile '" + name +
+                                           "', which is not defined: as in Calico, it denies all traffic");
+        }
+    }
+    if (model.resource_count() > ModelLimits::max_resources)
+        diags.error(Location{}, "too many resources: " + std::to_string(model.resource_count()) +
+                                    ", the limit is " + std::to_string(ModelLimits::max_resources));
+}
+
+}  // namespace hepd
