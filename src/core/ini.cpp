@@ -191,13 +191,14 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
         bool indented = !r->content.empty() && is_space(r->content[0]);
         if (indented && r->have_prev) {
             // A continuation line: inih passes it whole; drop an inline comment and join it to
-            // the previous value with a newline, as Python's configparser does.
+            // the previous value with a newline, as Python's configparser does (but without a
+            // leading newline when the key's own line had no value).
             std::string_view v(value);
             size_t c = inline_comment(v, false);
             if (c != std::string_view::npos) v = trim(v.substr(0, c));
             if (!v.empty()) {
                 Entry& e = r->out.entries[r->last_entry];
-                e.value += '\n';
+                if (!e.value.empty()) e.value += '\n';
                 e.value.append(v);
             }
             return 1;

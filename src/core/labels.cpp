@@ -23,10 +23,13 @@ bool is_qualified_part(std::string_view s) {
     return true;
 }
 
+// compare() rather than `e.first < k`: clang 14 with libstdc++ 12 (the fuzz build) rejects the
+// rewritten operator<=> between std::string and std::string_view.
 template <class Vec>
 auto lower_bound_key(Vec& v, std::string_view key) {
-    return std::lower_bound(v.begin(), v.end(), key,
-                            [](const Labels::Entry& e, std::string_view k) { return e.first < k; });
+    return std::lower_bound(v.begin(), v.end(), key, [](const Labels::Entry& e, std::string_view k) {
+        return e.first.compare(k) < 0;
+    });
 }
 
 }  // namespace
