@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // INI reader: inih's ini_parse_stream() fed by our own line reader.
 //
-//   text ──> read_line() ──(one line at a time)──> inih ──> on_entry()  ──> File::entries
-//              │  line numbers, BOM, NUL bytes,                 (key = value, continuation)
-//              │  too-long lines, " #" comments
-//              └── finish_line(): what inih did not report: [section] headers, syntax errors
+//   text --> read_line() --(one line at a time)--> inih --> on_entry() --> File::entries
+//             |  line numbers, BOM, NUL bytes,               (key = value, continuation)
+//             |  too-long lines, " #" comments
+//             +-- finish_line(): what inih did not report: [section] headers, syntax errors
 //
 // Goals, and how this file meets them:
 //  1. Every entry and every error has its line. inih (Debian's r55 build) has no line number in
@@ -19,7 +19,8 @@
 //     be cut by inih, so they are errors too.
 //  3. Every error is reported, not only inih's first: after inih is done with a line that it did
 //     not pass to the handler, finish_line() classifies it with inih's own rules (comment, blank,
-//     [section], or a syntax error). inih's return value is cross-checked against that.
+//     [section], or a syntax error). inih's return value is cross-checked against that, and
+//     fuzz_ini checks on every input that the first error found so is the line inih reports.
 //  4. No exception crosses into C: the callbacks are noexcept and catch everything.
 //
 // inih behaviours hepd relies on (r55 defaults, which Debian's build keeps; pinned by ini_test):
@@ -32,7 +33,6 @@
 #include <ini.h>
 
 #include <cstring>
-#include <new>
 
 namespace hepd::ini {
 
