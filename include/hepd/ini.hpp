@@ -10,8 +10,9 @@
 //     knows only ';' inline; hepd also cuts at " #", as hepd.conf documents). `a;b`, `a#b` stay.
 //   - An indented non-blank line after a key continues that key's value (inih's multi-line
 //     entries, as in Python's configparser). The continuation, its inline comment removed, is
-//     appended to the entry's value after a '\n'; comment and blank lines in between do not end
-//     it, a section header does. List-valued keys may so span lines; a key that must be one word
+//     appended to the entry's value after a '\n' (no '\n' when the value was still empty, so
+//     `key =` followed by indented items gives "item1\nitem2"); comment and blank lines in
+//     between do not end it, a section header does. List-valued keys may so span lines; a key that must be one word
 //     should reject a value containing '\n'.
 //   - CR LF line ends and a UTF-8 byte order mark are accepted.
 // Errors, each at its line (column 0), all collected: a line that is neither comment, header nor

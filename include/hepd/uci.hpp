@@ -28,11 +28,13 @@
 //   config T ''                       an anonymous section
 //   package NAME                      optional; the first one is kept, later ones are checked
 //
-// Also from libuci: the keywords have one-letter forms (p, c, o, l); ';' separates statements
-// on one line; '#' outside quotes starts a comment anywhere (`option a b#c` is a = 'b'); quoted
-// strings may span lines (the line break is kept); a backslash at the end of a line joins the
-// next line; lines have no length limit. hepd is stricter than `uci -S` (non-strict): every
-// problem is an error, as in strict mode, and reading goes on so that all are reported.
+// Also from libuci: the keywords have one-letter forms (p, c, o, l); '#' outside quotes starts a
+// comment anywhere (`option a b#c` is a = 'b'); quoted strings may span lines (the line break is
+// kept); a backslash at the end of a line joins the next line; lines have no length limit.
+// Every problem is an error, as in libuci's strict mode (the `uci` tool's default), and reading
+// goes on so that all are reported. hepd refuses an unquoted ';' (libuci's statement separator,
+// which silently drops the rest of the line after a plain word), an argument after the last one
+// even if empty, and NUL bytes.
 #pragma once
 
 #include <cstdint>

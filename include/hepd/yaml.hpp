@@ -6,8 +6,8 @@
 // line. What it refuses, with an error at file:line:col:
 //   - syntax errors and invalid UTF-8 (libyaml's message, with its position);
 //   - aliases (`*name`): resources never need them and they are the alias-bomb vector;
-//   - duplicate keys in one mapping (at the second key; `a`, `'a'` and `"a"` are the same key,
-//     and so are all null keys); both entries stay in the tree;
+//   - duplicate scalar keys in one mapping (at the second key; `a`, `'a'` and `"a"` are the same
+//     key, and so are all null keys; collection keys are not compared); both entries stay;
 //   - input beyond the limits below (size, nesting depth, node count, scalar length).
 // Scalars are not interpreted (no int/bool resolution): the loader decides what a field needs,
 // using `style` to tell `80` from `"80"`.

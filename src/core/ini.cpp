@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // INI reader: inih's ini_parse_stream() fed by our own line reader.
 //
-//   text ──> read_line() ──(one line at a time)──> inih ──> on_entry()  ──> File::entries
-//              │  line numbers, BOM, NUL bytes,                 (key = value, continuation)
-//              │  too-long lines, " #" comments
-//              └── finish_line(): what inih did not report: [section] headers, syntax errors
+//   text --> read_line() --(one line at a time)--> inih --> on_entry() --> File::entries
+//             |  line numbers, BOM, NUL bytes,               (key = value, continuation)
+//             |  too-long lines, " #" comments
+//             +-- finish_line(): what inih did not report: [section] headers, syntax errors
 //
 // Goals, and how this file meets them:
 //  1. Every entry and every error has its line. inih (Debian's r55 build) has no line number in
@@ -19,7 +19,8 @@
 //     be cut by inih, so they are errors too.
 //  3. Every error is reported, not only inih's first: after inih is done with a line that it did
 //     not pass to the handler, finish_line() classifies it with inih's own rules (comment, blank,
-//     [section], or a syntax error). inih's return value is cross-checked against that.
+//     [section], or a syntax error). inih's return value is cross-checked against that, and
+//     fuzz_ini checks on every input that the first error found so is the line inih reports.
 //  4. No exception crosses into C: the callbacks are noexcept and catch everything.
 //
 // inih behaviours hepd relies on (r55 defaults, which Debian's build keeps; pinned by ini_test):
@@ -32,7 +33,6 @@
 #include <ini.h>
 
 #include <cstring>
-#include <new>
 
 namespace hepd::ini {
 
@@ -191,13 +191,14 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
         bool indented = !r->content.empty() && is_space(r->content[0]);
         if (indented && r->have_prev) {
             // A continuation line: inih passes it whole; drop an inline comment and join it to
-            // the previous value with a newline, as Python's configparser does.
+            // the previous value with a newline, as Python's configparser does (but without a
+            // leading newline when the key's own line had no value).
             std::string_view v(value);
             size_t c = inline_comment(v, false);
             if (c != std::string_view::npos) v = trim(v.substr(0, c));
             if (!v.empty()) {
                 Entry& e = r->out.entries[r->last_entry];
-                e.value += '\n';
+                if (!e.value.empty()) e.value += '\n';
                 e.value.append(v);
             }
             return 1;

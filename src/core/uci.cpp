@@ -4,9 +4,10 @@
 // of repeated and mixed statements are documented in uci.hpp.
 //
 // Lexical rules (file.c: uci_parse_line, next_arg, parse_str, parse_*_quote, parse_backslash):
-//   - A statement is a keyword and its arguments. It ends at the end of the line, at an unquoted
-//     ';' (another statement may follow on the same line) or at an unquoted '#' (the rest of the
-//     line is a comment). A keyword starting with '#' makes the line a comment.
+//   - A statement is a keyword and its arguments; it ends at the end of the line or at an unquoted
+//     '#' (the rest of the line is a comment, even in the middle of a word). A keyword starting
+//     with '#' makes the line a comment. The keyword runs to a space, tab or line end (libuci
+//     splits it off with strtok(" \t")), so `config\r` is not a keyword.
 //   - Keywords: package, config, option, list, and their one-letter forms p, c, o, l.
 //   - An argument is a run of adjacent pieces up to unquoted whitespace: unquoted characters,
 //     '...' (taken literally, may span lines) and "..." (may span lines). Outside single quotes a
@@ -14,6 +15,17 @@
 //     the end of a line joins the next line (backslash and line end are dropped).
 //   - Whitespace is isspace() in the C locale; a CR is whitespace, so CR LF files read like LF
 //     files. Line numbers count LF only, columns count UTF-8 characters, both 1-based.
+//
+// Where hepd is deliberately stricter than libuci:
+//   - An unquoted ';' is an error. libuci means it as a statement separator, but after a plain
+//     word its string terminator overwrites the ';' and the rest of the line is silently dropped
+//     (`config rule x;option a b` has no option a), while after a quoted word it does separate.
+//   - Any argument beyond the statement's last is an error; libuci reads exactly one more and
+//     lets an empty one (`option a b ''`) pass.
+//   - A NUL byte is an error (libuci's fgets-based reader cuts the line there).
+// Checked against libuci built from openwrt/uci: `uci export` of generated and fuzzed files
+// matches this reader's result, and both refuse the same files, apart from the cases above.
+
 #include "hepd/uci.hpp"
 
 #include <cstdio>

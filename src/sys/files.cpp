@@ -10,11 +10,14 @@
 //     daemon; anything that is not a regular file is refused after the open.
 //  3. A listing is complete or an error. readdir() errors are errors; a directory removed while
 //     it is read (Linux then fails getdents with ENOENT, or the open directory has no links left)
-//     is ENOENT, never a short list that would silently drop resources.
+//     is ENOENT, never a short list that would silently drop resources. Symlinks count when they
+//     lead to a regular file.
 //  4. A reader sees the old file or the new one, never a mix, even across a power cut:
 //     temporary in the same directory (same filesystem, so rename() is atomic), write, fsync,
 //     rename, fsync of the directory. The temporary is a dotfile, so list_dir() never lists it,
-//     and it is removed on every failure before the rename.
+//     and it is removed on every failure before the rename. A symlink at `path` is replaced by
+//     the file (rename does not follow it). If only the final directory fsync fails, the new file
+//     is already in place and the error says so by naming that step.
 #include "hepd/files.hpp"
 
 #include <dirent.h>
@@ -24,6 +27,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 
 namespace hepd {
@@ -84,15 +88,14 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
     if (st.st_size > 0 && static_cast<unsigned long long>(st.st_size) > max_bytes)
         return sys_error("read(" + path + ")", EFBIG, std::to_string(st.st_size) + " bytes, " + limit);
 
-    std::string out;
-    size_t want = std::min<size_t>(static_cast<size_t>(st.st_size > 0 ? st.st_size : 0), max_bytes);
-    out.resize(want + 1 > 4096 ? want + 1 : 4096);
+    // Read up to one byte past the limit: getting it shows the file is over the limit, whatever
+    // fstat said. The buffer starts at the announced size (+1 to see the end) and doubles.
+    const size_t cap = max_bytes == SIZE_MAX ? max_bytes : max_bytes + 1;
+    const size_t want = static_cast<size_t>(st.st_size > 0 ? st.st_size : 0) + 1;
+    std::string out(std::min(std::max<size_t>(want, 4096), cap), '\0');
     size_t got = 0;
-    for (;;) {
-        if (got == out.size()) {
-            if (got > max_bytes) break;
-            out.resize(std::min(out.size() * 2, max_bytes + 1));
-        }
+    while (got < cap) {
+        if (got == out.size()) out.resize(out.size() <= cap / 2 ? out.size() * 2 : cap);
         ssize_t n = ::read(fd.get(), &out[got], out.size() - got);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -100,7 +103,6 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
         }
         if (n == 0) break;
         got += static_cast<size_t>(n);
-        if (got > max_bytes) break;
     }
     if (got > max_bytes)
         return sys_error("read(" + path + ")", EFBIG,

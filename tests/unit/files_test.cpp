@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,9 @@ TEST(Files, ReadFile) {
     auto ten = read_file(t / "ten", 10);
     ASSERT_TRUE(ten.ok());
     EXPECT_EQ(*ten, "0123456789");
+    auto unlimited = read_file(t / "ten", SIZE_MAX);
+    ASSERT_TRUE(unlimited.ok());
+    EXPECT_EQ(*unlimited, "0123456789");
 
     struct Case {
         std::string path;

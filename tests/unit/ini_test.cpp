@@ -92,6 +92,9 @@ TEST(Ini, Syntax) {
          ""},
         {"[s]\n  k = v\n  more\n[t]\n  j = w\n",
          "[s]@1\n[t]@4\ns.k=<v\\nmore>@2\nt.j=<w>@5\n", ""},
+        // A list laid out configparser-style: no leading newline.
+        {"[global]\nFailsafeOutboundHostPorts =\n    udp:53,\n    udp:67\n",
+         "[global]@1\nglobal.FailsafeOutboundHostPorts=<udp:53,\\nudp:67>@2\n", ""},
     };
     for (const auto& c : cases) run(c);
 }
