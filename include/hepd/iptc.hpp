@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The libiptc backend: brings the kernel's legacy xtables to a compiled FamilyRuleset.
+//
+// Goals, and how this module meets them:
+//  1. Touch only what hepd owns: chains named hepd-*, and in built-in chains only rules that jump
+//     to a hepd chain. Built-in policies are never read for writing, never changed.
+//  2. Atomic per table: one libiptc commit per table and family, only for tables that differ; a
+//     no-op apply makes no commit (and no write syscall).
+//  3. Counters survive: a changed chain keeps its common first and last rules in place, so only
+//     the rules that really changed are replaced; unchanged chains are not touched at all.
+//  4. Never race another writer: every read-modify-commit runs under the xtables lock (flock on
+//     /run/xtables.lock, polled with a bounded wait, as iptables does), and a commit that fails
+//     with EAGAIN (the table changed under us) is re-read, re-planned and retried.
+//  5. Errors are values: the failing call, the table, the family and errno.
+// Rules are built from the kernel's own structures at the revisions iptables 1.8.9 uses
+// (LIBIPTC.md section 5), without libxtables, which keeps the static binary small.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hepd/result.hpp"
+#include "hepd/ruleset.hpp"
+
+namespace hepd {
+
+// The advisory lock iptables takes around its read-modify-commit cycles.
+class XtablesLock {
+public:
+    explicit XtablesLock(std::string path) : path_(std::move(path)) {}
+    ~XtablesLock();
+    XtablesLock(const XtablesLock&) = delete;
+    XtablesLock& operator=(const XtablesLock&) = delete;
+
+    // Takes the lock, trying every 20 ms for up to wait_ms; ETIMEDOUT when another holder keeps it.
+    Result<void> acquire(unsigned wait_ms);
+    void release();
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    int fd_ = -1;
+    bool held_ = false;
+};
+
+struct TableChange {
+    nf::Table table = nf::Table::filter;
+    uint8_t family = 4;
+    size_t chains_created = 0;
+    size_t chains_deleted = 0;
+    size_t rules_added = 0;
+    size_t rules_deleted = 0;
+    size_t hooks_fixed = 0;
+};
+
+struct ApplyReport {
+    std::vector<TableChange> committed;  // one per table that was written
+    bool changed() const { return !committed.empty(); }
+};
+
+// Brings one family's tables to `desired`. Tables of the family that hepd does not program (none
+// today) are left alone. The sets that rules reference must exist already (IpsetBackend::sync).
+Result<ApplyReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms);
+
+// The tables of the family where the kernel differs from `desired` (a read-only comparison, no
+// lock needed: reads are consistent snapshots).
+Result<std::vector<nf::Table>> iptc_diff(const nf::FamilyRuleset& desired);
+
+// Removes every hepd chain and every jump to one, in raw, mangle and filter of the family.
+Result<ApplyReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms);
+
+// Packet and byte counters of every rule of one hepd chain (empty when the chain is absent).
+struct RuleCounter {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+};
+Result<std::vector<RuleCounter>> iptc_chain_counters(uint8_t family, nf::Table table, const std::string& chain);
+
+}  // namespace hepd
