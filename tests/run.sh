@@ -7,7 +7,10 @@
 #   asan        the same tests under ASan+UBSan (build/asan/unit_tests)
 #   fuzz        every libFuzzer harness replays its seed corpus (build/fuzz/fuzz_*)
 #   cli, golden shell suites in tests/cli/*.sh and tests/golden/*.sh (TAP-like "ok -"/"not ok -")
-#   netns       tests/netns/*.sh, real packets in network namespaces (root only)
+#   netns       tests/netns/*.sh, real packets in network namespaces (root only), rules loaded
+#               from `hepd print` with iptables-legacy-restore
+#   daemon      the same scenarios against a running `hepd run` (HEPDT_DAEMON=1), checking after
+#               every apply that the kernel's hepd chains and sets equal `hepd print`
 # HEPD_SUITES="unit cli" limits the run to those suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -16,7 +19,7 @@ passed=0
 failed=0
 log_dir=build/test-logs
 mkdir -p "$log_dir"
-suites=${HEPD_SUITES:-unit asan fuzz cli golden netns}
+suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon}
 
 add() {  # add SUITE PASSED FAILED
     passed=$((passed + $2)); failed=$((failed + $3))
@@ -37,7 +40,7 @@ run_gtest() {  # run_gtest SUITE BINARY
 }
 
 run_tap() {  # run_tap SUITE SCRIPT
-    local suite=$1 script=$2 log="$log_dir/$(basename "$2" .sh).log" p f rc
+    local suite=$1 script=$2 log="$log_dir/$1-$(basename "$2" .sh).log" p f rc
     timeout 900 bash "$script" >"$log" 2>&1; rc=$?
     p=$(grep -c '^ok ' "$log"); f=$(grep -c '^not ok ' "$log")
     if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; echo "  $script exited $rc without a failing check (log: $log)"; tail -5 "$log"; fi
@@ -69,6 +72,12 @@ for s in $suites; do
         for t in tests/netns/*.sh; do
             case $t in */lib*.sh) continue ;; esac
             [ -e "$t" ] && run_tap netns "$t"
+        done ;;
+    daemon)
+        if [ "$(id -u)" != 0 ]; then echo "daemon: skipped (needs root)"; continue; fi
+        for t in tests/netns/[0-9]*.sh; do
+            case $t in */00-*|*/2[0-9]-*|*/3[0-9]-*) continue ;; esac  # harness and daemon-only suites
+            HEPDT_DAEMON=1 run_tap daemon "$t"
         done ;;
     esac
 done

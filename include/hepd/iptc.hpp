@@ -54,21 +54,39 @@ struct TableChange {
     size_t hooks_fixed = 0;
 };
 
-struct ApplyReport {
+struct IptcReport {
     std::vector<TableChange> committed;  // one per table that was written
     bool changed() const { return !committed.empty(); }
 };
 
 // Brings one family's tables to `desired`. Tables of the family that hepd does not program (none
 // today) are left alone. The sets that rules reference must exist already (IpsetBackend::sync).
-Result<ApplyReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms);
+Result<IptcReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms);
 
 // The tables of the family where the kernel differs from `desired` (a read-only comparison, no
 // lock needed: reads are consistent snapshots).
 Result<std::vector<nf::Table>> iptc_diff(const nf::FamilyRuleset& desired);
 
 // Removes every hepd chain and every jump to one, in raw, mangle and filter of the family.
-Result<ApplyReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms);
+Result<IptcReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms);
+
+// The kernel's summary of a table (IPT_SO_GET_INFO): a change in either number means somebody
+// wrote the table. Costs about a microsecond, so it is the cheap drift probe.
+struct TableInfo {
+    uint32_t entries = 0;
+    uint32_t size = 0;
+    bool operator==(const TableInfo&) const = default;
+};
+Result<TableInfo> iptc_table_info(uint8_t family, nf::Table table);
+
+// hepd chains in one table, and the interfaces of the `-i IF -g ...` rules of its dispatch chain
+// (for `hepd status` when no daemon answers).
+struct OwnedView {
+    std::vector<std::string> chains;
+    std::vector<std::string> ingress_ifaces;
+    bool hooked = false;  // a built-in chain jumps to hepd
+};
+Result<OwnedView> iptc_owned(uint8_t family, nf::Table table);
 
 // Packet and byte counters of every rule of one hepd chain (empty when the chain is absent).
 struct RuleCounter {

@@ -70,7 +70,7 @@ enum class ApplyResult : uint8_t {
 };
 std::string_view apply_result_name(ApplyResult r);  // "ok", "failed", "rejected"
 
-struct ApplyReport {
+struct ApplySummary {
     uint64_t seq = 0;            // 1 for the first apply since the daemon started
     ApplyResult result = ApplyResult::ok;
     std::string at;              // wall time, as the caller formats it ("12:04:31"); may be empty
@@ -80,7 +80,7 @@ struct ApplyReport {
     uint64_t rules = 0;          // rules in hepd chains, both families
     uint64_t set_members = 0;    // members of hepd ipsets
     std::string error;           // failed/rejected: the first error, one line; empty when ok
-    bool operator==(const ApplyReport&) const = default;
+    bool operator==(const ApplySummary&) const = default;
 };
 
 struct ConfirmReport {
@@ -103,18 +103,18 @@ struct Counters {
     bool operator==(const Counters&) const = default;
 };
 
-enum class LinkState : uint8_t {
+enum class IfaceState : uint8_t {
     up,
     down,
     absent,  // the named interface does not exist (yet)
     any,     // the endpoint is interfaceName "*": printed as "-"
 };
-std::string_view link_state_name(LinkState s);  // "up", "down", "absent", "any"
+std::string_view link_state_name(IfaceState s);  // "up", "down", "absent", "any"
 
 struct EndpointStatus {
     std::string name;        // HostEndpoint name
     std::string iface;       // interface name, or "*"
-    LinkState state = LinkState::absent;
+    IfaceState state = IfaceState::absent;
     Labels labels;
     uint32_t policies_in = 0;   // ingress policies and profiles that apply (Binding)
     uint32_t policies_out = 0;
@@ -169,7 +169,7 @@ struct StatusReport {
     std::string node;            // HostEndpoints of this node are programmed
     std::string firewall;        // one line about the system firewall ("fw4 active (nft); ...")
 
-    std::optional<ApplyReport> last_apply;
+    std::optional<ApplySummary> last_apply;
     std::optional<ConfirmReport> confirm;  // set while an apply waits for confirmation
 
     std::optional<FailsafeReport> failsafe;  // unset: not known (not shown)

@@ -13,12 +13,8 @@ int not_built(std::string_view name, std::string_view arrives_with) {
     return 2;
 }
 
-int cmd_run(Args) { return not_built("run", "the daemon"); }
-int cmd_status(Args) { return not_built("status", "the daemon"); }
-int cmd_reload(Args) { return not_built("reload", "the daemon"); }
 int cmd_apply(Args) { return not_built("apply", "commit-confirm"); }
 int cmd_confirm(Args) { return not_built("confirm", "commit-confirm"); }
 int cmd_rollback(Args) { return not_built("rollback", "commit-confirm"); }
-int cmd_teardown(Args) { return not_built("teardown", "the daemon"); }
 
 }  // namespace hepd::cmd

@@ -848,10 +848,11 @@ private:
             forward_chain(ts, family, e, false);
         }
         failsafe_chains(ts, family);
+        // In the order iptables-save lists built-in chains (hook order), so print matches save.
         ts.hooks.push_back(hook("INPUT", names::input));
         ts.hooks.push_back(hook("FORWARD", names::forward));
-        ts.hooks.push_back(hook("OUTPUT", names::output));
         ts.hooks.push_back(nf::Hook{"FORWARD", names::forward_end, true});
+        ts.hooks.push_back(hook("OUTPUT", names::output));
     }
 
     nf::Hook hook(const char* builtin, const char* chain) const {

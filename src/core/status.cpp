@@ -130,7 +130,7 @@ std::string pair_cell(const std::optional<Counters>& c) {
     return format_count(c->packets) + "/" + format_bytes(c->bytes);
 }
 
-std::string families(const ApplyReport& a) {
+std::string families(const ApplySummary& a) {
     if (a.v4 && a.v6) return "v4+v6";
     if (a.v4) return "v4";
     if (a.v6) return "v6";
@@ -311,12 +311,12 @@ std::string_view apply_result_name(ApplyResult r) {
     return "unknown";
 }
 
-std::string_view link_state_name(LinkState s) {
+std::string_view link_state_name(IfaceState s) {
     switch (s) {
-    case LinkState::up: return "up";
-    case LinkState::down: return "down";
-    case LinkState::absent: return "absent";
-    case LinkState::any: return "any";
+    case IfaceState::up: return "up";
+    case IfaceState::down: return "down";
+    case IfaceState::absent: return "absent";
+    case IfaceState::any: return "any";
     }
     return "unknown";
 }
@@ -421,7 +421,7 @@ std::string format_status_text(const StatusReport& r, size_t width) {
     }
 
     if (r.last_apply) {
-        const ApplyReport& a = *r.last_apply;
+        const ApplySummary& a = *r.last_apply;
         std::string line = "apply   #" + std::to_string(a.seq) + " ";
         line += apply_result_name(a.result);
         if (!a.at.empty()) line += " " + ascii(a.at);
@@ -471,7 +471,7 @@ std::string format_status_text(const StatusReport& r, size_t width) {
         row("ENDPOINT", "IFACE", "STATE", "LABELS", "IN/OUT", "ACCEPT p/B", "DROP p/B");
         for (const auto& e : r.endpoints) {
             std::string st =
-                e.state == LinkState::any ? "-" : std::string(link_state_name(e.state));
+                e.state == IfaceState::any ? "-" : std::string(link_state_name(e.state));
             std::string labels = e.labels.empty() ? "-" : ascii(e.labels.format());
             row(ascii(e.name), ascii(e.iface), st, labels,
                 std::to_string(e.policies_in) + "/" + std::to_string(e.policies_out),
@@ -568,7 +568,7 @@ std::string format_status_json(const StatusReport& r) {
 
     j.key("last_apply");
     if (r.last_apply) {
-        const ApplyReport& a = *r.last_apply;
+        const ApplySummary& a = *r.last_apply;
         j.open('{');
         j.key("seq").num(a.seq);
         j.key("result").str(apply_result_name(a.result));

@@ -753,8 +753,8 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
 }
 
 template <class F>
-Result<ApplyReport> apply_family(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned wait_ms) {
-    ApplyReport report;
+Result<IptcReport> apply_family(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned wait_ms) {
+    IptcReport report;
     for (const auto& t : desired.tables) {
         TableChange ch;
         auto r = apply_table<F>(t, lock, wait_ms, ch);
@@ -783,8 +783,8 @@ Result<std::vector<nf::Table>> diff_family(const nf::FamilyRuleset& desired) {
 }
 
 template <class F>
-Result<ApplyReport> teardown_family(XtablesLock& lock, unsigned wait_ms) {
-    ApplyReport report;
+Result<IptcReport> teardown_family(XtablesLock& lock, unsigned wait_ms) {
+    IptcReport report;
     for (nf::Table t : nf::all_tables) {
         nf::TableRuleset empty;
         empty.table = t;
@@ -813,7 +813,7 @@ Result<std::vector<RuleCounter>> counters_of(nf::Table t, const std::string& cha
 
 }  // namespace
 
-Result<ApplyReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms) {
+Result<IptcReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms) {
     return desired.family == 4 ? apply_family<V4>(desired, lock, lock_wait_ms)
                                : apply_family<V6>(desired, lock, lock_wait_ms);
 }
@@ -822,8 +822,62 @@ Result<std::vector<nf::Table>> iptc_diff(const nf::FamilyRuleset& desired) {
     return desired.family == 4 ? diff_family<V4>(desired) : diff_family<V6>(desired);
 }
 
-Result<ApplyReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms) {
+Result<IptcReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms) {
     return family == 4 ? teardown_family<V4>(lock, lock_wait_ms) : teardown_family<V6>(lock, lock_wait_ms);
+}
+
+namespace {
+
+template <class F>
+Result<OwnedView> owned_of(nf::Table t) {
+    const std::string table(nf::table_name(t));
+    Handle handle{F::init(table.c_str()), F::free_};
+    if (!handle.h) {
+        const int e = errno;
+        return sys_error(call_error("init", table, t, F::family), e, F::strerror_(e));
+    }
+    OwnedView out;
+    TableView<F> v = read_view<F>(handle.h);
+    for (const auto& [name, kc] : v.owned) out.chains.push_back(name);
+    for (const auto& [builtin, jumps] : v.jumps)
+        for (const auto& j : jumps) out.hooked = out.hooked || !j.empty();
+    for (auto* e = F::first_rule(names::from_hep, handle.h); F::is_chain(names::from_hep, handle.h) && e;
+         e = F::next_rule(e, handle.h)) {
+        const char* iface = nullptr;
+        if constexpr (F::family == 4) iface = e->ip.iniface; else iface = e->ipv6.iniface;
+        out.ingress_ifaces.push_back(iface[0] ? iface : "*");
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<OwnedView> iptc_owned(uint8_t family, nf::Table table) {
+    return family == 4 ? owned_of<V4>(table) : owned_of<V6>(table);
+}
+
+Result<TableInfo> iptc_table_info(uint8_t family, nf::Table table) {
+    const int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+    if (fd < 0) return sys_error("socket(raw) for table info");
+    TableInfo out;
+    int rc = 0;
+    if (family == 4) {
+        ipt_getinfo info{};
+        std::strncpy(info.name, std::string(nf::table_name(table)).c_str(), sizeof(info.name) - 1);
+        socklen_t len = sizeof info;
+        rc = getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len);
+        out = TableInfo{info.num_entries, info.size};
+    } else {
+        ip6t_getinfo info{};
+        std::strncpy(info.name, std::string(nf::table_name(table)).c_str(), sizeof(info.name) - 1);
+        socklen_t len = sizeof info;
+        rc = getsockopt(fd, IPPROTO_IPV6, IP6T_SO_GET_INFO, &info, &len);
+        out = TableInfo{info.num_entries, info.size};
+    }
+    const int e = errno;
+    close(fd);
+    if (rc != 0) return sys_error("getsockopt(GET_INFO " + std::string(nf::table_name(table)) + ", ipv" + std::to_string(family) + ")", e);
+    return out;
 }
 
 Result<std::vector<RuleCounter>> iptc_chain_counters(uint8_t family, nf::Table table, const std::string& chain) {

@@ -532,7 +532,10 @@ check() {
 conf() {
     settle
     {
-        printf '[hepd]\nnode = dut\nresource_dir = %s\n\n' "$RES"
+        printf '[hepd]\nnode = dut\nresource_dir = %s\n' "$RES"
+        # Daemon mode: the control socket and state live in this run's temp dir.
+        if [ -n "${HEPDT_DAEMON:-}" ]; then printf 'socket = %s\nstate_dir = %s\n' "$T/run/hepd.sock" "$T/run"; fi
+        printf '\n'
         cat
     } >"$CONF"
 }
@@ -562,6 +565,7 @@ _show_numbered() {  # _show_numbered FILE: the file as numbered comment lines
 # and loads each part into NS, sets first (the tables refer to them); then flushes the IPv6
 # neighbour caches everywhere. Any failure prints the rules and bails.
 load_rules() {
+    if [ -n "${HEPDT_DAEMON:-}" ]; then _daemon_load "$@"; return; fi
     settle
     local n=$1 part out rc cmd
     local -a links res
@@ -635,8 +639,74 @@ reset_rules() {
 
 # reload_rules NS: reset_rules, then load_rules (the way a changed resource reaches the kernel).
 reload_rules() {
+    if [ -n "${HEPDT_DAEMON:-}" ]; then load_rules "$1"; return; fi
     reset_rules "$1"
     load_rules "$1"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Daemon mode (HEPDT_DAEMON=1): the same scenarios against a running `hepd run` instead of
+# `hepd print` + restore. The first load_rules starts the daemon inside the namespace (it reads
+# the interfaces itself, through netlink); later loads ask it to `hepd reload`. After each one,
+# what the kernel holds of hepd's chains and sets must equal `hepd print` for the same input.
+
+_daemon_ns=""
+
+_daemon_load() {
+    settle
+    local n=$1 out
+    if [ "$_daemon_ns" != "$n" ]; then
+        mkdir -p "$T/run" && chmod 700 "$T/run"
+        say "+ [$n] $HEPD run -c $CONF --stderr"
+        nsx "$n" "$HEPD" run -c "$CONF" --stderr >>"$T/hepd.log" 2>&1 &
+        local _
+        for _ in $(seq 1 100); do [ -S "$T/run/hepd.sock" ] && break; sleep 0.05; done
+        [ -S "$T/run/hepd.sock" ] || { sed 's/^/#   /' "$T/hepd.log"; bail "hepd run did not come up in $n"; }
+        _daemon_ns=$n
+        # The first apply happens before the socket opens; nothing more to wait for.
+    else
+        out=$(nsx "$n" "$HEPD" reload -c "$CONF" 2>&1) || {
+            printf '%s\n' "$out" | sed 's/^/#   /'
+            sed 's/^/#   log: /' "$T/hepd.log" | tail -20
+            bail "hepd reload in $n failed"
+        }
+    fi
+    flush_neigh
+    dump_on_failure "$n"
+    _kernel_equals_print "$n"
+}
+
+# _kernel_equals_print NS: iptables-legacy-save/ip6tables-legacy-save of each table and `ipset
+# save` of hepd's sets, normalised, against `hepd print` of the same configuration and links.
+_kernel_equals_print() {
+    local n=$1 fam part table want got save res=() links=() same=1
+    mapfile -t links < <(link_args "$n")
+    for part in "$RES"/*.yaml; do [ -e "$part" ] && res+=("$part"); done
+    for fam in 4 6; do
+        save=iptables-legacy-save; [ $fam = 6 ] && save=ip6tables-legacy-save
+        part=$("$HEPD" print -c "$CONF" --only ipv$fam "${links[@]}" "${res[@]}" 2>&1) || bail "hepd print: $part"
+        [ -z "$part" ] && continue
+        for table in raw mangle filter; do
+            want=$(printf '%s\n' "$part" | awk -v t="*$table" '$0==t{p=1} p{print} p&&/^COMMIT/{exit}' |
+                sed 's/^-I \([A-Z]*\) 1 /-A \1 /')
+            [ -z "$want" ] && continue
+            got=$(nsx "$n" $save -t "$table" | grep -v '^#' | grep -v '^:[A-Z]' |
+                awk '/^-A [A-Z]/ && !/ -[jg] hepd-/ {next} {print}')
+            if [ "$want" != "$got" ]; then
+                same=0
+                _fail "${_phase:+$_phase: }kernel IPv$fam $table equals hepd print
+$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | head -20 | sed 's/^/#   /')"
+            fi
+        done
+    done
+    want=$("$HEPD" print -c "$CONF" --only ipset "${links[@]}" "${res[@]}" | sort)
+    got=$(nsx "$n" ipset save | awk '$2 ~ /^hepd/' | sed -E 's/^(create [^ ]+ [^ ]+ family [^ ]+).*/\1/' | sort)
+    if [ "$want" != "$got" ]; then
+        same=0
+        _fail "${_phase:+$_phase: }kernel ipsets equal hepd print
+$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") | head -20 | sed 's/^/#   /')"
+    fi
+    [ $same = 1 ] && _pass "${_phase:+$_phase: }hepd run/reload in $n: kernel tables and sets equal hepd print"
 }
 
 # dump_state NS: the namespace's tables with counters, its sets and addresses, as comment lines.

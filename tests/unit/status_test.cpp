@@ -31,17 +31,17 @@ StatusReport router() {
     r.backend = "iptables-legacy";
     r.node = "gw1";
     r.firewall = "fw4 active (nft); hepd adds legacy tables";
-    r.last_apply = ApplyReport{42, ApplyResult::ok, "12:04:31", 38, true, true, 214, 12, ""};
+    r.last_apply = ApplySummary{42, ApplyResult::ok, "12:04:31", 38, true, true, 214, 12, ""};
     r.failsafe = FailsafeReport{ports("tcp:22,tcp:80,tcp:443,udp:53,udp:67,udp:68,udp:546,udp:547"),
                                 ports("udp:53,udp:67,udp:123"), true};
     r.endpoints = {
-        {"wan", "eth1", LinkState::up, Labels{{"role", "wan"}}, 3, 2,
+        {"wan", "eth1", IfaceState::up, Labels{{"role", "wan"}}, 3, 2,
          Counters{12345678, 4831838208ull}, Counters{1234, 90112}},
-        {"lan", "br-lan", LinkState::up, Labels{{"role", "lan"}, {"zone", "home"}}, 2, 2,
+        {"lan", "br-lan", IfaceState::up, Labels{{"role", "lan"}, {"zone", "home"}}, 2, 2,
          Counters{0, 0}, Counters{0, 0}},
-        {"guest", "wlan1", LinkState::absent, Labels{{"role", "guest"}}, 1, 1, std::nullopt,
+        {"guest", "wlan1", IfaceState::absent, Labels{{"role", "guest"}}, 1, 1, std::nullopt,
          std::nullopt},
-        {"all-ifaces", "*", LinkState::any, Labels{}, 1, 1, std::nullopt, std::nullopt},
+        {"all-ifaces", "*", IfaceState::any, Labels{}, 1, 1, std::nullopt, std::nullopt},
     };
     r.policies = {
         {100.0, "allow-mgmt-lan", "role == 'lan'", 8100},
@@ -112,7 +112,7 @@ std::vector<TextCase> text_cases() {
         StatusReport r;
         r.state = DaemonState::degraded;
         r.version = "0.1.0";
-        r.last_apply = ApplyReport{7, ApplyResult::failed, "03:00:01", 1500, true, false, 40, 0,
+        r.last_apply = ApplySummary{7, ApplyResult::failed, "03:00:01", 1500, true, false, 40, 0,
                                    "iptc_commit(filter, ipv4): Resource temporarily unavailable "
                                    "(errno 11); the previous ruleset stays in the kernel and hepd "
                                    "retries with backoff, next attempt in 8 s; see logread -e hepd "
@@ -140,7 +140,7 @@ std::vector<TextCase> text_cases() {
         r.policies.clear();
         r.failsafe.reset();
         r.firewall.clear();
-        r.last_apply = ApplyReport{43, ApplyResult::rejected, "12:10:02", 4, true, true, 0, 0,
+        r.last_apply = ApplySummary{43, ApplyResult::rejected, "12:10:02", 4, true, true, 0, 0,
                                    "resources.d/10-web.yaml:14:7: error: unknown field 'prots'"};
         r.warnings.push_back({WarningKind::config_rejected, 1, "12:10:02",
                               "4 errors; the rules of #42 stay",
@@ -179,7 +179,7 @@ std::vector<TextCase> text_cases() {
             r.watchdog.push_back({"09:1" + std::to_string(i),
                                   "worker " + std::to_string(800 + i) +
                                       " missed heartbeats for 10 s; default rules installed; restarted"});
-        r.last_apply = ApplyReport{1, ApplyResult::ok, "", 2, false, false, 0, 0, ""};
+        r.last_apply = ApplySummary{1, ApplyResult::ok, "", 2, false, false, 0, 0, ""};
         cases.push_back({"watchdog", r, 80,
                          "hepd 0.1.0  DEFAULT-RULES  pid 900\n"
                          "apply   #1 ok (2 ms, -, 0 rules)\n"
@@ -214,7 +214,7 @@ std::vector<TextCase> text_cases() {
     {
         // Width 100: the free-text columns get the extra room.
         StatusReport r = router();
-        r.endpoints = {{"a-rather-long-endpoint-name", "eth0.1234", LinkState::down,
+        r.endpoints = {{"a-rather-long-endpoint-name", "eth0.1234", IfaceState::down,
                         Labels{{"role", "uplink"}, {"site", "attic"}, {"zone", "dmz"}}, 12, 130,
                         Counters{999, 1023}, Counters{999999, 1048575}}};
         r.policies = {{10.5, "a-policy-with-a-long-name-for-wide-screens",
@@ -235,7 +235,7 @@ std::vector<TextCase> text_cases() {
         StatusReport r;
         r.state = DaemonState::audit;
         r.version = "0.1.0";
-        r.last_apply = ApplyReport{2, ApplyResult::ok, "08:00:00", 12, true, true, 1200, 0, ""};
+        r.last_apply = ApplySummary{2, ApplyResult::ok, "08:00:00", 12, true, true, 1200, 0, ""};
         r.failsafe = FailsafeReport{{}, {}, false};
         cases.push_back({"audit, no failsafes", r, 80,
                          "hepd 0.1.0  AUDIT\n"
@@ -403,9 +403,9 @@ TEST(Status, HugeNumbers) {
     r.state = DaemonState::enforcing;
     r.pid = std::numeric_limits<int64_t>::max();
     r.uptime_s = u64max;
-    r.last_apply = ApplyReport{u64max, ApplyResult::ok, "", u64max, true, true, u64max, u64max, ""};
+    r.last_apply = ApplySummary{u64max, ApplyResult::ok, "", u64max, true, true, u64max, u64max, ""};
     r.confirm = ConfirmReport{u64max, ""};
-    r.endpoints = {{"x", "eth0", LinkState::up, {}, UINT32_MAX, UINT32_MAX,
+    r.endpoints = {{"x", "eth0", IfaceState::up, {}, UINT32_MAX, UINT32_MAX,
                     Counters{u64max, u64max}, Counters{u64max, u64max}}};
     r.policies = {{1e300, "p", "all()", u64max}, {-0.5, "q", "all()", 0}};
     EXPECT_EQ(format_status_text(r, 80),
@@ -591,7 +591,7 @@ TEST(Status, OddCharacters) {
     StatusReport r;
     r.state = DaemonState::enforcing;
     r.version = odd;
-    r.endpoints = {{odd, odd, LinkState::up, Labels{{odd, odd}}, 1, 1, std::nullopt, std::nullopt}};
+    r.endpoints = {{odd, odd, IfaceState::up, Labels{{odd, odd}}, 1, 1, std::nullopt, std::nullopt}};
     r.policies = {{1.0, odd, odd, 1}};
     r.warnings = {{WarningKind::other, 1, odd, odd, {odd}, false}};
     r.notes = {odd};
@@ -618,7 +618,7 @@ TEST(Status, OddCharacters) {
 
 TEST(Status, Names) {
     EXPECT_EQ(apply_result_name(ApplyResult::rejected), "rejected");
-    EXPECT_EQ(link_state_name(LinkState::absent), "absent");
+    EXPECT_EQ(link_state_name(IfaceState::absent), "absent");
     EXPECT_EQ(warning_kind_name(WarningKind::lock_timeout), "lock timeout");
     EXPECT_EQ(warning_kind_key(WarningKind::rules_repaired), "rules_repaired");
 }

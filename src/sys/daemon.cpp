@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The worker's engine and event loop; see include/hepd/daemon.hpp for the wiring.
+//
+// Timing decisions:
+//  - file events are debounced by 150 ms (an editor's write + rename, a burst of `uci set`);
+//  - link and address events are applied as soon as the pending events are drained (the
+//    interface-appears-to-protected target is 20 ms), which coalesces bursts by itself;
+//  - a failed apply is retried after 1 s, doubling to 30 s;
+//  - the cheap drift probe (IPT_SO_GET_INFO on each table, about a microsecond) runs every
+//    second; a full comparison runs when it sees a change and every IptablesRefreshInterval.
+#include "hepd/daemon.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <memory>
+
+#include "hepd/iptc.hpp"
+#include "hepd/ipset.hpp"
+#include "hepd/log.hpp"
+#include "hepd/netlink.hpp"
+
+namespace hepd {
+
+using Clock = std::chrono::steady_clock;
+
+struct Engine::Backends {
+    std::unique_ptr<IpsetBackend> ipset;
+    std::unique_ptr<XtablesLock> lock;
+};
+
+Engine::Engine(std::string config_path, bool explicit_path)
+    : config_path_(std::move(config_path)), explicit_path_(explicit_path), backends_(new Backends) {}
+
+Engine::~Engine() { delete backends_; }
+
+bool Engine::reload(Diagnostics& diags) {
+    Setup next = load_setup(config_path_, explicit_path_, diags);
+    if (diags.has_errors()) {
+        rejected_ = diags;
+        return false;
+    }
+    setup_ = std::move(next);
+    loaded_ = true;
+    rejected_.reset();
+    return true;
+}
+
+Result<void> Engine::open_backends() {
+    if (!backends_->lock || backends_->lock->path() != setup_.daemon.xtables_lock)
+        backends_->lock = std::make_unique<XtablesLock>(setup_.daemon.xtables_lock);
+    if (!backends_->ipset) {
+        auto s = IpsetBackend::open();
+        if (!s) return s.error();
+        backends_->ipset = std::move(*s);
+    }
+    return {};
+}
+
+ApplyOutcome Engine::apply(const std::vector<Link>& links) {
+    const auto start = Clock::now();
+    ApplyOutcome out;
+    ++apply_count_;
+    last_links_ = links;
+    CompileInput in{setup_.model, setup_.felix, setup_.daemon.node, ipv6_enabled(setup_.daemon, setup_.felix), links};
+    compiled_ = compile(in);
+    out.rules = compiled_.rules.rule_count();
+    out.set_members = compiled_.rules.set_member_count();
+    auto fail = [&](const SysError& e) {
+        out.ok = false;
+        out.error = e.message();
+        out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+        last_apply_ = out;
+        return out;
+    };
+    if (auto b = open_backends(); !b) return fail(b.error());
+    const unsigned wait_ms = setup_.daemon.lock_wait * 1000;
+    // Sets before the rules that name them, stale sets after the rules stopped naming them.
+    auto synced = backends_->ipset->sync(compiled_.rules.sets);
+    if (!synced) return fail(synced.error());
+    out.set_changes += synced->created + synced->added + synced->removed;
+    auto v4 = iptc_apply(compiled_.rules.v4, *backends_->lock, wait_ms);
+    if (!v4) return fail(v4.error());
+    out.tables_committed += v4->committed.size();
+    if (compiled_.rules.v6) {
+        auto v6 = iptc_apply(*compiled_.rules.v6, *backends_->lock, wait_ms);
+        if (!v6) return fail(v6.error());
+        out.tables_committed += v6->committed.size();
+    } else {
+        auto v6 = iptc_teardown(6, *backends_->lock, wait_ms);  // IPv6 turned off: remove what was there
+        if (!v6) return fail(v6.error());
+        out.tables_committed += v6->committed.size();
+    }
+    auto stale = backends_->ipset->destroy_stale(compiled_.rules.sets);
+    if (!stale) return fail(stale.error());
+    out.set_changes += stale->destroyed;
+    out.ok = true;
+    out.changed = out.tables_committed > 0 || out.set_changes > 0;
+    out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+    last_apply_ = out;
+    return out;
+}
+
+DriftReport Engine::check_and_repair() {
+    DriftReport report;
+    if (!last_apply_.ok) return report;
+    auto note = [&](const nf::FamilyRuleset& f) {
+        auto d = iptc_diff(f);
+        if (!d) {
+            HEPD_LOG_WARN("drift check failed: %s", d.error().message().c_str());
+            return;
+        }
+        for (nf::Table t : *d)
+            report.tables.push_back("ipv" + std::to_string(f.family) + " " + std::string(nf::table_name(t)));
+    };
+    note(compiled_.rules.v4);
+    if (compiled_.rules.v6) note(*compiled_.rules.v6);
+    if (backends_->ipset) {
+        auto have = backends_->ipset->read();
+        if (have) {
+            for (const auto& want : compiled_.rules.sets) {
+                auto it = std::find_if(have->begin(), have->end(), [&](const nf::IpSet& s) { return s.name == want.name; });
+                if (it == have->end() || it->members != want.members) report.sets = true;
+            }
+        }
+    }
+    if (!report.any()) return report;
+    ++repairs_;
+    const std::vector<Link> links = last_links_;
+    ApplyOutcome again = apply(links);
+    if (!again.ok) HEPD_LOG_ERROR("repair failed: %s", again.error.c_str());
+    return report;
+}
+
+Result<void> Engine::teardown() {
+    if (auto b = open_backends(); !b) return b.error();
+    const unsigned wait_ms = setup_.daemon.lock_wait * 1000;
+    for (uint8_t fam : {4, 6}) {
+        auto r = iptc_teardown(fam, *backends_->lock, wait_ms);
+        if (!r) return r.error();
+    }
+    auto s = backends_->ipset->destroy_all();
+    if (!s) return s.error();
+    return {};
+}
+
+}  // namespace hepd
