@@ -21,7 +21,25 @@
 // CIDR become hash:net sets instead of match blocks (a CIDR added to such a list is then an ipset
 // member change, with no table commit); rules carry no comments (they double commit time);
 // Felix's two rules at the end of filter FORWARD live in the chain FORWARD-end, so that every
-// hepd rule in a built-in chain is a jump to a hepd chain.
+// hepd rule in a built-in chain is a jump to a hepd chain; the forward chains' default allow
+// ends with the Accept mark (end of chain) instead of mark + RETURN; the endpoint chains and the
+// policies are sorted here, so the caller's vector order does not matter.
+//
+// Deliberate differences that change behaviour, where Felix's output is broken or unhelpful:
+//  - REJECT (IptablesFilterDenyAction) exists only in the filter table: Deny, INVALID and the
+//    drops of raw and mangle chains stay DROP (Felix would emit REJECT there, which the kernel
+//    refuses).
+//  - A rule with an ICMP type match and the numeric protocol 1 or 58 is left out of the family
+//    whose ICMP it does not name (Felix would pair -p 1 with an icmp6 match, which the kernel
+//    refuses, failing the whole table).
+//  - The LOG rate limit comes after the rule's own matches, so only packets the rule matches use
+//    up the rate (Felix puts it first, where every packet reaching the rule does).
+//
+// Known gaps (SEMANTICS 2.3, 2.5, 2.6; ARCHITECTURE "Workloads"): hepd has no workload endpoints,
+// so there is no from-/to-wl-dispatch: workload-to-host traffic gets DefaultEndpointToHostAction
+// alone, forwarded workload traffic is policed only by host endpoint forward chains (Felix drops
+// traffic of unknown workload interfaces), and raw PREROUTING has no RPF check (rpfilter) on
+// workload interfaces.
 #include "hepd/compile.hpp"
 
 #include <algorithm>
@@ -67,6 +85,7 @@ struct RuleOwner {
     std::string kind;  // "gnp" or "pro"
     std::string name;
     bool ingress = true;
+    std::string tier;  // "default" for policies; "" for profiles (Felix renders them tierless)
 };
 
 struct TableState {
@@ -185,7 +204,11 @@ private:
     std::map<std::string, std::optional<Selector>> selectors_;
     std::map<std::string, nf::IpSet> sets_;
     std::vector<Endpoint> endpoints_;  // sorted by interface, "*" last
-    std::vector<Labels> hep_labels_;   // effective labels of model.host_endpoints, same index
+    // The model's endpoints sorted by name and its policies in Calico's order, whatever order the
+    // caller's vectors are in (finish_model sorts them, but compile does not rely on it).
+    std::vector<const HostEndpoint*> heps_;
+    std::vector<Labels> hep_labels_;   // effective labels of heps_, same index
+    std::vector<const GlobalNetworkPolicy*> policies_;
 
     const Selector* selector(const std::string& text) {
         auto it = selectors_.find(text);
@@ -203,24 +226,48 @@ private:
 
     // ---- which endpoint governs which interface (SEMANTICS 2.11) ---------------------------
 
-    void resolve_endpoints() {
+    void sort_model() {
         const Model& model = in_.model;
-        for (const auto& h : model.host_endpoints) hep_labels_.push_back(effective_labels(h, model));
+        for (const auto& h : model.host_endpoints) heps_.push_back(&h);
+        std::stable_sort(heps_.begin(), heps_.end(),
+                         [](const HostEndpoint* a, const HostEndpoint* b) { return a->name < b->name; });
+        for (const auto* h : heps_) hep_labels_.push_back(effective_labels(*h, model));
+        for (const auto& p : model.policies) policies_.push_back(&p);
+        std::stable_sort(policies_.begin(), policies_.end(),
+                         [](const GlobalNetworkPolicy* a, const GlobalNetworkPolicy* b) { return policy_less(*a, *b); });
+    }
+
+    // One entry per interface name, sorted, addresses merged (netlink never repeats a name, but
+    // `hepd print --link` may).
+    std::vector<Link> unique_links() const {
+        std::vector<Link> links = in_.links;
+        std::stable_sort(links.begin(), links.end(), [](const Link& a, const Link& b) { return a.name < b.name; });
+        std::vector<Link> out;
+        for (auto& l : links) {
+            if (!out.empty() && out.back().name == l.name) {
+                out.back().addrs.insert(out.back().addrs.end(), l.addrs.begin(), l.addrs.end());
+            } else {
+                out.push_back(std::move(l));
+            }
+        }
+        return out;
+    }
+
+    void resolve_endpoints() {
+        sort_model();
         const HostEndpoint* star = nullptr;
         size_t star_idx = 0;
-        for (size_t i = 0; i < model.host_endpoints.size(); ++i) {
-            const auto& h = model.host_endpoints[i];  // sorted by name: the first match wins
+        for (size_t i = 0; i < heps_.size(); ++i) {
+            const auto& h = *heps_[i];  // sorted by name: the first match wins
             if (h.node == in_.node && h.interface_name == "*" && !star) {
                 star = &h;
                 star_idx = i;
             }
         }
-        std::vector<Link> links = in_.links;
-        std::sort(links.begin(), links.end(), [](const Link& a, const Link& b) { return a.name < b.name; });
-        for (const auto& link : links) {
+        for (const auto& link : unique_links()) {
             if (is_workload_interface(in_.felix, link.name) || is_excluded_interface(in_.felix, link.name)) continue;
-            for (size_t i = 0; i < model.host_endpoints.size(); ++i) {
-                const auto& h = model.host_endpoints[i];
+            for (size_t i = 0; i < heps_.size(); ++i) {
+                const auto& h = *heps_[i];
                 if (h.node != in_.node) continue;
                 bool match = h.interface_name == link.name;
                 if (h.interface_name.empty()) {
@@ -240,7 +287,8 @@ private:
         e.iface = iface;
         e.hep = &h;
         e.labels = labels;
-        for (const auto& p : in_.model.policies) {
+        for (const auto* pp : policies_) {
+            const GlobalNetworkPolicy& p = *pp;
             if (!selects(p.effective_selector(), labels)) continue;
             switch (kind_of(p)) {
             case PolicyKind::untracked:
@@ -306,8 +354,8 @@ private:
         const std::string name = names::selector_set(family, canonical);
         if (sets_.count(name)) return name;
         nf::IpSet& out = set(name, "hash:net", family);
-        for (size_t i = 0; i < in_.model.host_endpoints.size(); ++i) {
-            const auto& h = in_.model.host_endpoints[i];
+        for (size_t i = 0; i < heps_.size(); ++i) {
+            const auto& h = *heps_[i];
             if (!s || !s->matches(hep_labels_[i])) continue;
             for (const auto& ip : h.expected_ips)
                 if (ip.family == family) out.members.push_back(host_member(ip));
@@ -341,8 +389,8 @@ private:
         const std::string name = names::named_port_set(family, key);
         if (sets_.count(name)) return name;
         nf::IpSet& out = set(name, "hash:ip,port", family);
-        for (size_t i = 0; i < in_.model.host_endpoints.size(); ++i) {
-            const auto& h = in_.model.host_endpoints[i];
+        for (size_t i = 0; i < heps_.size(); ++i) {
+            const auto& h = *heps_[i];
             if (s && !s->matches(hep_labels_[i])) continue;
             for (const auto& p : h.ports) {
                 if (p.name != port_name) continue;
@@ -419,36 +467,52 @@ private:
         }
     }
 
+    // The selectors of one side as Felix reduces them (rule_scanner.go combineMatchesIfPossible):
+    // with both a selector S and a notSelector N, one positive selector (S) && (!(N)) and no
+    // negative one; otherwise each as written.
+    struct SideSelectors {
+        std::string positive;
+        std::string negative;
+    };
+    static SideSelectors side_selectors_of(const EntityRule& e) {
+        if (!e.selector.empty() && !e.not_selector.empty())
+            return {"(" + e.selector + ") && (!(" + e.not_selector + "))", ""};
+        return {e.selector, e.not_selector};
+    }
+
     // Selector sets of one side. With only named ports on the side, the positive selector is
     // carried by the named-port sets instead (SEMANTICS 4).
     void side_selectors(NfRule& base, uint8_t family, const EntityRule& e, bool source) {
         const char* dir = source ? "src" : "dst";
         const bool only_named = !e.ports.empty() &&
                                 std::all_of(e.ports.begin(), e.ports.end(), [](const PortSpec& p) { return p.is_named(); });
-        const bool pos = !e.selector.empty() && !only_named;
-        if (pos && !e.not_selector.empty()) {
-            base.matches.push_back(
-                nf::SetMatch{selector_set(family, "(" + e.selector + ") && (!(" + e.not_selector + "))"), dir, false});
-        } else {
-            if (pos) base.matches.push_back(nf::SetMatch{selector_set(family, e.selector), dir, false});
-            if (!e.not_selector.empty())
-                base.matches.push_back(nf::SetMatch{selector_set(family, e.not_selector), dir, true});
-        }
+        const SideSelectors sel = side_selectors_of(e);
+        if (!sel.positive.empty() && !only_named)
+            base.matches.push_back(nf::SetMatch{selector_set(family, sel.positive), dir, false});
+        if (!sel.negative.empty()) base.matches.push_back(nf::SetMatch{selector_set(family, sel.negative), dir, true});
     }
 
-    // The alternatives of one side's positive ports: each multiport chunk and each named port.
-    std::vector<std::vector<nf::Match>> side_port_alternatives(uint8_t family, const Rule& r, const EntityRule& e,
-                                                               bool source) {
-        std::vector<std::vector<nf::Match>> alts;
-        for (auto& mp : multiport_chunks(e.ports, source, false)) alts.push_back({std::move(mp)});
+    // The alternatives of one side's positive ports, OR'ed: each multiport chunk and each named
+    // port (an ip,port set over the endpoints the side's positive selector picks, SEMANTICS 4).
+    // A multiport chunk carries the rule's protocol, which the kernel's multiport match needs.
+    std::vector<NfRule> side_port_alternatives(uint8_t family, const Rule& r, const EntityRule& e, bool source) {
+        std::vector<NfRule> alts;
+        for (auto& mp : multiport_chunks(e.ports, source, false)) {
+            NfRule a;
+            a.proto = r.protocol ? r.protocol->number : 0;
+            a.matches.push_back(std::move(mp));
+            alts.push_back(std::move(a));
+        }
         std::optional<uint8_t> proto;
         if (r.protocol) proto = r.protocol->number;
+        const std::string filter = side_selectors_of(e).positive;
         for (const auto& p : e.ports) {
             if (!p.is_named()) continue;
-            alts.push_back({nf::SetMatch{named_port_set(family, e.selector, proto, p.name), source ? "src,src" : "dst,dst",
-                                         false}});
+            NfRule a;
+            a.matches.push_back(
+                nf::SetMatch{named_port_set(family, filter, proto, p.name), source ? "src,src" : "dst,dst", false});
+            alts.push_back(std::move(a));
         }
-        if (alts.empty()) alts.push_back({});
         return alts;
     }
 
@@ -456,10 +520,11 @@ private:
         for (auto& mp : multiport_chunks(e.not_ports, source, true)) base.matches.push_back(std::move(mp));
         std::optional<uint8_t> proto;
         if (r.protocol) proto = r.protocol->number;
+        const std::string filter = side_selectors_of(e).positive;
         for (const auto& p : e.not_ports) {
             if (!p.is_named()) continue;
             base.matches.push_back(
-                nf::SetMatch{named_port_set(family, e.selector, proto, p.name), source ? "src,src" : "dst,dst", true});
+                nf::SetMatch{named_port_set(family, filter, proto, p.name), source ? "src,src" : "dst,dst", true});
         }
     }
 
@@ -469,7 +534,7 @@ private:
         for (size_t i = 0; i < pattern.size(); ++i) {
             if (pattern[i] == '%' && i + 1 < pattern.size()) {
                 switch (pattern[i + 1]) {
-                case 't': out += "default"; ++i; continue;
+                case 't': out += o.tier; ++i; continue;
                 case 'k': out += o.kind; ++i; continue;
                 case 'n': out += o.name; ++i; continue;
                 case 'p': out += o.name; ++i; continue;
@@ -503,6 +568,8 @@ private:
             out.push_back(if_mark(mark_set(m_.drop), deny_action(t)));
             break;
         case Action::log:
+            // The limit goes after the rule's own matches, so that only packets the rule matches
+            // use up the rate (Felix puts it first, where every packet reaching the rule does).
             if (in_.felix.log_action_rate_limit) {
                 const auto& lim = *in_.felix.log_action_rate_limit;
                 static constexpr char units[] = {'s', 'm', 'h', 'd'};
@@ -537,34 +604,32 @@ private:
         if (r.not_icmp && r.not_icmp->type)
             base.matches.push_back(nf::IcmpTypeMatch{*r.not_icmp->type, r.not_icmp->code, true});
 
-        // Positive ports are ORs (multiport chunks, named ports) on each side, ANDed across sides.
-        auto src_alts = side_port_alternatives(family, r, r.source, true);
-        auto dst_alts = side_port_alternatives(family, r, r.destination, false);
-        std::vector<NfRule> alts;
-        for (const auto& s : src_alts) {
-            for (const auto& d : dst_alts) {
-                NfRule a = base;
-                // Port matches go before the ICMP match in save order; ICMP and ports never mix.
-                std::vector<nf::Match> ms;
-                ms.insert(ms.end(), s.begin(), s.end());
-                ms.insert(ms.end(), d.begin(), d.end());
-                a.matches.insert(a.matches.end(), ms.begin(), ms.end());
-                alts.push_back(std::move(a));
+        // Positive ports are an OR on each side (multiport chunks and named ports), ANDed across
+        // sides. A side with one alternative goes into the rule itself; a side with several
+        // becomes a match block as Felix renders it (policy.go matchBlockBuilder): clear
+        // Scratch0|Scratch1; the first block's alternatives set Scratch0, a second block's set
+        // Scratch1 and then "Scratch1 clear -> clear Scratch0"; the rule matches on Scratch0.
+        std::vector<NfRule> block;
+        bool first_block_done = false;
+        for (bool source : {true, false}) {
+            auto alts = side_port_alternatives(family, r, source ? r.source : r.destination, source);
+            if (alts.size() == 1) {
+                base.matches.insert(base.matches.end(), alts[0].matches.begin(), alts[0].matches.end());
+                continue;
             }
+            if (alts.empty()) continue;
+            if (block.empty()) block.push_back(rule_with(Target::SetMark(0, m_.scratch0 | m_.scratch1)));
+            const uint32_t bit = first_block_done ? m_.scratch1 : m_.scratch0;
+            for (auto& a : alts) {
+                a.target = Target::SetMark(bit, bit);
+                block.push_back(std::move(a));
+            }
+            if (first_block_done) block.push_back(if_mark(mark_clear(m_.scratch1), Target::SetMark(0, m_.scratch0)));
+            first_block_done = true;
         }
-        if (alts.size() == 1) {
-            action_rules(out, std::move(alts[0]), r, t, o);
-            return;
-        }
-        // A match block: any alternative sets Scratch0, then the action runs on Scratch0.
-        out.push_back(rule_with(Target::SetMark(0, m_.scratch0)));
-        for (auto& a : alts) {
-            a.target = Target::SetMark(m_.scratch0, m_.scratch0);
-            out.push_back(std::move(a));
-        }
-        NfRule on_block;
-        on_block.matches.push_back(mark_set(m_.scratch0));
-        action_rules(out, std::move(on_block), r, t, o);
+        if (!block.empty()) base.matches.push_back(mark_set(m_.scratch0));
+        out.insert(out.end(), std::make_move_iterator(block.begin()), std::make_move_iterator(block.end()));
+        action_rules(out, std::move(base), r, t, o);
     }
 
     void render_rules(Chain& c, const std::vector<Rule>& rules, uint8_t family, Table t, const RuleOwner& o) {
@@ -579,7 +644,7 @@ private:
         std::string name = names::policy_chain(ingress, p.name);
         if (!ts.chains.count(name)) {
             Chain& c = ts.chain(name);
-            render_rules(c, ingress ? p.ingress : p.egress, family, ts.table, RuleOwner{"gnp", p.name, ingress});
+            render_rules(c, ingress ? p.ingress : p.egress, family, ts.table, RuleOwner{"gnp", p.name, ingress, p.tier});
         }
         return name;
     }
@@ -589,7 +654,7 @@ private:
         if (!ts.chains.count(name)) {
             Chain& c = ts.chain(name);
             const Profile* p = in_.model.find_profile(profile);
-            RuleOwner o{"pro", profile, ingress};
+            RuleOwner o{"pro", profile, ingress, ""};
             if (p) {
                 render_rules(c, ingress ? p->ingress : p->egress, family, ts.table, o);
             } else {
@@ -604,8 +669,7 @@ private:
 
     // ---- endpoint chains (SEMANTICS 2.8) -----------------------------------------------------
 
-    void conntrack_rules(Chain& c, Table t) {
-        Target allow = allow_action(t);
+    void conntrack_rules(Chain& c, Table t, const Target& allow) {
         if (allow.kind == Target::return_) {
             c.rules.push_back(ctstate(nf::ct_related | nf::ct_established, Target::SetMark(m_.accept, m_.accept)));
         }
@@ -630,7 +694,9 @@ private:
 
     void normal_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
         Chain& c = ts.chain(names::endpoint_chain(ingress ? "fh" : "th", e.iface));
-        conntrack_rules(c, ts.table);
+        // The mangle egress chain allows with RETURN whatever IptablesMangleAllowAction says
+        // (endpoints.go HostEndpointToMangleEgressChains): mangle POSTROUTING goes on after it.
+        conntrack_rules(c, ts.table, ts.table == Table::mangle ? Target::Return() : allow_action(ts.table));
         c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
         c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
         tier_rules(c, ts, family, ingress ? e.normal_in : e.normal_out, ingress, TierMode::normal);
@@ -644,7 +710,7 @@ private:
 
     void forward_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
         Chain& c = ts.chain(names::endpoint_chain(ingress ? "fhfw" : "thfw", e.iface));
-        conntrack_rules(c, ts.table);
+        conntrack_rules(c, ts.table, allow_action(ts.table));
         c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
         tier_rules(c, ts, family, ingress ? e.fwd_in : e.fwd_out, ingress, TierMode::normal);
         // No forward policy at all on this endpoint: forwarded traffic is allowed by default.
@@ -653,7 +719,7 @@ private:
 
     void pre_dnat_chain(TableState& ts, uint8_t family, const Endpoint& e) {
         Chain& c = ts.chain(names::endpoint_chain("fh", e.iface));
-        conntrack_rules(c, ts.table);
+        conntrack_rules(c, ts.table, allow_action(ts.table));
         c.rules.push_back(rule_with(Target::Jump(names::failsafe_in)));
         c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
         tier_rules(c, ts, family, e.pre_dnat_in, true, TierMode::pass);
@@ -830,10 +896,11 @@ private:
                 wl.rules.push_back(std::move(r));
             }
         }
+        // Plain verdicts, not the configured allow/deny actions (rule_defs.go NewRenderer).
         switch (in_.felix.default_endpoint_to_host_action) {
-        case Verdict::accept: wl.rules.push_back(rule_with(allow)); break;
+        case Verdict::accept: wl.rules.push_back(rule_with(Target::Accept())); break;
         case Verdict::return_: wl.rules.push_back(rule_with(Target::Return())); break;
-        default: wl.rules.push_back(rule_with(deny_action(Table::filter))); break;
+        default: wl.rules.push_back(rule_with(Target::Drop())); break;
         }
 
         auto all = [](const Endpoint&) { return true; };

@@ -4,6 +4,9 @@
 // that what the kernel shows after an apply can be compared with `hepd print` line by line.
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+#include <utility>
+#include <vector>
 
 #include "hepd/ruleset.hpp"
 
@@ -61,13 +64,29 @@ std::string ctstate_text(uint16_t s) {
     return out;
 }
 
-const char* unit_text(char u) {
-    switch (u) {
-    case 'm': return "min";
-    case 'h': return "hour";
-    case 'd': return "day";
-    default: return "sec";
+// The limit match stores an average interval, not the rate: avg = XT_LIMIT_SCALE (10000) x
+// seconds-per-unit / N, as iptables' parse_rate computes it (and hepd's backend must too).
+// iptables-save prints avg back in the largest unit whose count comes out whole enough
+// (libxt_limit.c print_rate): 60/minute saves as 1/sec, 24/day as 1/hour, 9999/second as
+// 10000/sec. Printing the configured count and unit instead would differ from the kernel's view.
+std::string limit_text(uint32_t count, char unit) {
+    constexpr uint32_t scale = 10000;
+    uint32_t seconds = 1;
+    switch (unit) {
+    case 'm': seconds = 60; break;
+    case 'h': seconds = 60 * 60; break;
+    case 'd': seconds = 24 * 60 * 60; break;
+    default: break;
     }
+    const uint32_t period = count == 0 ? 0 : scale * seconds / count;
+    if (period == 0) return "inf";  // iptables refuses such a rate ("Rate too fast")
+    static constexpr std::pair<uint32_t, const char*> rates[] = {
+        {scale * 24 * 60 * 60, "day"}, {scale * 60 * 60, "hour"}, {scale * 60, "min"}, {scale, "sec"}};
+    size_t i = 1;
+    for (; i < std::size(rates); ++i) {
+        if (period > rates[i].first || rates[i].first / period < rates[i].first % period) break;
+    }
+    return std::to_string(rates[i - 1].first / period) + "/" + rates[i - 1].second;
 }
 
 struct MatchText {
@@ -113,9 +132,7 @@ struct MatchText {
     }
     void operator()(const LimitMatch& m) {
         out += " -m limit --limit ";
-        out += std::to_string(m.count);
-        out += '/';
-        out += unit_text(m.unit);
+        out += limit_text(m.count, m.unit);
         if (m.burst != 5) {
             out += " --limit-burst ";
             out += std::to_string(m.burst);
@@ -157,6 +174,14 @@ void cidr_text(const char* flag, const std::optional<Cidr>& c, bool neg, std::st
     out += flag;
     out += ' ';
     out += c->to_string();
+}
+
+// The kernel's order of the built-in chains (NF_INET_PRE_ROUTING ... NF_INET_POST_ROUTING).
+int builtin_rank(const std::string& chain) {
+    static constexpr const char* order[] = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+    for (size_t i = 0; i < std::size(order); ++i)
+        if (chain == order[i]) return static_cast<int>(i);
+    return static_cast<int>(std::size(order));
 }
 
 }  // namespace
@@ -249,9 +274,17 @@ std::string render_family(const FamilyRuleset& f) {
         out += table_name(t.table);
         out += "\n";
         for (const auto& c : t.chains) out += ":" + c.name + " - [0:0]\n";
-        for (const auto& h : t.hooks) {
-            out += h.append ? "-A " + h.builtin : "-I " + h.builtin + " 1";
-            out += " -j " + h.chain + "\n";
+        // iptables-save lists the built-in chains in the kernel's order, so the hooks are printed
+        // in that order too (stable: an appended hook follows the inserted one of its chain).
+        // hepd installs at most one inserted hook per built-in chain, so the text is at once a
+        // restore script and what the kernel shows afterwards.
+        std::vector<const Hook*> hooks;
+        for (const auto& h : t.hooks) hooks.push_back(&h);
+        std::stable_sort(hooks.begin(), hooks.end(),
+                         [](const Hook* a, const Hook* b) { return builtin_rank(a->builtin) < builtin_rank(b->builtin); });
+        for (const Hook* h : hooks) {
+            out += h->append ? "-A " + h->builtin : "-I " + h->builtin + " 1";
+            out += " -j " + h->chain + "\n";
         }
         for (const auto& c : t.chains) {
             for (const auto& r : c.rules) out += "-A " + c.name + " " + render_rule(r, f.family) + "\n";
