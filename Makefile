@@ -46,6 +46,7 @@ CMD_SRC     := $(sort $(wildcard src/cmd/*.cpp))
 UNIT_SRC    := $(sort $(wildcard tests/unit/*.cpp))
 FUZZ_SRC    := $(sort $(wildcard tests/fuzz/fuzz_*.cpp))
 BENCH_SRC   := $(sort $(wildcard bench/*_bench.cpp))
+BENCH_SH    := $(sort $(wildcard bench/*_bench.sh))
 
 CORE_OBJ    := $(CORE_SRC:%.cpp=$(BUILD)/obj/%.o)
 SYS_OBJ     := $(SYS_SRC:%.cpp=$(BUILD)/obj/%.o)
@@ -119,8 +120,11 @@ fuzz: $(FUZZ_BIN)
 	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
 	done
 
+# Shell contenders (bench/*_bench.sh) run after the programs; they use build/hepd and
+# build/bench/workload_bench, and skip themselves with a message when not root.
 bench: $(BUILD)/hepd $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
+	@for s in $(BENCH_SH); do echo "== $$s"; BUILD=$(BUILD) bash $$s; done
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do \
@@ -154,4 +158,4 @@ install: $(BUILD)/hepd
 clean:
 	rm -rf build
 
--include $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d)
