@@ -42,11 +42,14 @@ bool has_suffix(const std::string& s, std::string_view suf) {
 
 bool is_yaml_name(const std::string& s) { return has_suffix(s, ".yaml") || has_suffix(s, ".yml"); }
 
-std::optional<std::string> read_or_report(const std::string& path, Diagnostics& diags, size_t cap) {
+// `what` names the limit in the message: "a resource file", "a configuration file".
+std::optional<std::string> read_or_report(const std::string& path, Diagnostics& diags, size_t cap,
+                                          std::string_view what) {
     auto r = read_file(path, cap);
     if (!r) {
         const auto& e = r.error();
-        std::string why = e.err == EFBIG ? "file is larger than " + std::to_string(cap) + " bytes"
+        std::string why = e.err == EFBIG ? "file is larger than " + std::to_string(cap) + " bytes (" +
+                                               std::to_string(cap >> 20) + " MiB), the limit for " + std::string(what)
                                          : std::string(std::strerror(e.err));
         diags.error(Location{path, 0, 0}, "cannot read: " + why);
         return std::nullopt;
@@ -102,7 +105,7 @@ struct Inputs {
 };
 
 void load_yaml_file(const std::string& path, Setup& s, Diagnostics& diags) {
-    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes);
+    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes, "a resource file");
     if (!text) return;
     s.files.push_back(path);
     load_resources(*text, path, s.model, diags);
@@ -168,7 +171,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     in.ini_path = config_path;
     if (file_kind(config_path) == FileKind::missing && !explicit_path) {
         diags.warning(Location{config_path, 0, 0}, "not found; using built-in defaults");
-    } else if (auto text = read_or_report(config_path, diags, max_config_bytes)) {
+    } else if (auto text = read_or_report(config_path, diags, max_config_bytes, "a configuration file")) {
         s.files.push_back(config_path);
         in.ini = ini::parse_ini(*text, config_path, diags);
     }
@@ -179,7 +182,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     DaemonConfig first = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, nullptr, "", host, scratch);
     if (!first.uci_config.empty()) {
         in.uci_path = resolve_relative(config_path, first.uci_config);
-        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes)) {
+        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes, "a configuration file")) {
             s.files.push_back(in.uci_path);
             in.uci = uci::parse_uci(*text, in.uci_path, diags);
         }
@@ -228,7 +231,7 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
         }
     }
     for (const auto& p : conf_files) {
-        auto text = read_or_report(p, diags, max_config_bytes);
+        auto text = read_or_report(p, diags, max_config_bytes, "a configuration file");
         if (!text) continue;
         s.files.push_back(p);
         if (sniff(*text) == TextKind::uci) {
