@@ -85,6 +85,30 @@ Node value_node(const uci::Option& o, std::string v, size_t i = 0) {
     return scalar(std::move(v), p.line, p.col);
 }
 
+// Whether the value at `p` was written in quotes in `text` (lines and columns as the UCI reader
+// counts them: LF ends a line, columns count UTF-8 characters).
+bool quoted_at(std::string_view text, uci::ValuePos p) {
+    size_t i = 0;
+    for (uint32_t line = 1; line < p.line && i < text.size(); ++line) {
+        const size_t nl = text.find('\n', i);
+        if (nl == std::string_view::npos) return false;
+        i = nl + 1;
+    }
+    for (uint32_t col = 1; i < text.size() && text[i] != '\n'; ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+        if (col++ == p.col) return text[i] == '\'' || text[i] == '"';
+    }
+    return false;
+}
+
+// A selector value: marked quoted when it was, so that the selector parser's columns (which
+// count from the first character of the text) land on the right character.
+Node selector_node(const uci::Option& o, std::string_view text) {
+    Node n = value_node(o, o.values.empty() ? std::string() : o.values.front());
+    if (quoted_at(text, pos_of(o))) n.style = yaml::ScalarStyle::single_quoted;
+    return n;
+}
+
 // The first value of an option ("" for none).
 std::string first(const uci::Option& o) { return o.values.empty() ? std::string() : o.values.front(); }
 
@@ -584,7 +608,7 @@ std::string calico_port(const std::string& v) {
     return v;
 }
 
-void map_policy(SectionCtx& c, std::vector<PendingPolicy>& policies) {
+void map_policy(SectionCtx& c, std::vector<PendingPolicy>& policies, std::string_view text) {
     check_options(c, {"name", "enabled", "order", "selector", "types", "apply_on_forward", "pre_dnat",
                       "do_not_track", "namespace_selector"});
     PendingPolicy p;
@@ -605,8 +629,8 @@ void map_policy(SectionCtx& c, std::vector<PendingPolicy>& policies) {
     for (const auto& o : c.s.options) {
         const std::string v = first(o);
         if (o.name == "order") put(spec, "order", value_node(o, v));
-        if (o.name == "selector") put(spec, "selector", value_node(o, v));
-        if (o.name == "namespace_selector") put(spec, "namespaceSelector", value_node(o, v));
+        if (o.name == "selector") put(spec, "selector", selector_node(o, text));
+        if (o.name == "namespace_selector") put(spec, "namespaceSelector", selector_node(o, text));
         if (o.name == "types") {
             put_list(o, spec, "types", true, [](const std::string& w) {
                 const std::string l = lower(w);
@@ -635,7 +659,7 @@ PendingPolicy* find_policy(std::vector<PendingPolicy>& policies, const std::stri
     return nullptr;
 }
 
-void map_rule(SectionCtx& c, std::vector<PendingPolicy>& policies) {
+void map_rule(SectionCtx& c, std::vector<PendingPolicy>& policies, std::string_view text) {
     check_options(c, {"name", "enabled", "policy", "direction", "action", "ip_version", "proto", "not_proto",
                       "src_net", "dst_net", "not_src_net", "not_dst_net", "src_selector", "dst_selector",
                       "not_src_selector", "not_dst_selector", "src_port", "dst_port", "not_src_port",
@@ -681,10 +705,10 @@ void map_rule(SectionCtx& c, std::vector<PendingPolicy>& policies) {
         else if (n == "dst_net") put_list(o, side("destination"), "nets", true);
         else if (n == "not_src_net") put_list(o, side("source"), "notNets", true);
         else if (n == "not_dst_net") put_list(o, side("destination"), "notNets", true);
-        else if (n == "src_selector") put(side("source"), "selector", value_node(o, v));
-        else if (n == "dst_selector") put(side("destination"), "selector", value_node(o, v));
-        else if (n == "not_src_selector") put(side("source"), "notSelector", value_node(o, v));
-        else if (n == "not_dst_selector") put(side("destination"), "notSelector", value_node(o, v));
+        else if (n == "src_selector") put(side("source"), "selector", selector_node(o, text));
+        else if (n == "dst_selector") put(side("destination"), "selector", selector_node(o, text));
+        else if (n == "not_src_selector") put(side("source"), "notSelector", selector_node(o, text));
+        else if (n == "not_dst_selector") put(side("destination"), "notSelector", selector_node(o, text));
         else if (n == "src_port" || n == "dst_port" || n == "not_src_port" || n == "not_dst_port") {
             const bool src = n.find("src") != std::string::npos;
             put_list(o, side(src ? "source" : "destination"), n.starts_with("not_") ? "notPorts" : "ports", true,
@@ -714,7 +738,7 @@ void load_uci_resources(const uci::File& file, std::string_view path, const UciR
     for (const auto& s : file.sections) {
         if (s.type != "policy") continue;
         SectionCtx c{s, path, diags, s.ref() + ": ", false, {}};
-        map_policy(c, policies);
+        map_policy(c, policies, rc.text);
     }
     for (const auto& s : file.sections) {
         SectionCtx c{s, path, diags, s.ref() + ": ", false, {}};
@@ -724,7 +748,7 @@ void load_uci_resources(const uci::File& file, std::string_view path, const UciR
         } else if (s.type == "net_set") {
             map_net_set(c, model);
         } else if (s.type == "rule") {
-            map_rule(c, policies);
+            map_rule(c, policies, rc.text);
         } else {
             std::string msg = s.ref() + ": unknown section type " + quote(s.type) +
                               " (known: hepd, host_endpoint, policy, rule, net_set)";

@@ -2,11 +2,14 @@
 #include "hepd/setup.hpp"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <utility>
 
 #include "hepd/files.hpp"
 #include "hepd/uci_resources.hpp"
@@ -102,6 +105,7 @@ struct Inputs {
     std::string ini_path;
     std::optional<uci::File> uci;
     std::string uci_path;
+    std::string uci_text;  // kept for message columns inside quoted values
 };
 
 void load_yaml_file(const std::string& path, Setup& s, Diagnostics& diags) {
@@ -134,8 +138,14 @@ std::vector<std::string> subdirs_of(const std::string& dir) {
     return out;
 }
 
+// Directories already walked, by device and inode: a symlink back up the tree (or two paths to
+// one directory) is read once, so a loop cannot load the same files again and again.
+using DirIds = std::set<std::pair<dev_t, ino_t>>;
+
 void walk_dir(const std::string& dir, size_t depth, std::vector<std::string>& yaml_files,
-              std::vector<std::string>& conf_files, Diagnostics& diags) {
+              std::vector<std::string>& conf_files, DirIds& seen, Diagnostics& diags) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !seen.emplace(st.st_dev, st.st_ino).second) return;
     auto names = list_dir(dir, {".yaml", ".yml", ".conf"});
     if (!names) {
         diags.error(Location{dir, 0, 0}, "cannot read directory: " + std::string(std::strerror(names.error().err)));
@@ -143,7 +153,7 @@ void walk_dir(const std::string& dir, size_t depth, std::vector<std::string>& ya
     }
     for (const auto& n : *names) (is_yaml_name(n) ? yaml_files : conf_files).push_back(join(dir, n));
     if (depth >= max_dir_depth) return;
-    for (const auto& sub : subdirs_of(dir)) walk_dir(sub, depth + 1, yaml_files, conf_files, diags);
+    for (const auto& sub : subdirs_of(dir)) walk_dir(sub, depth + 1, yaml_files, conf_files, seen, diags);
 }
 
 }  // namespace
@@ -185,6 +195,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
         if (auto text = read_or_report(in.uci_path, diags, max_config_bytes, "a configuration file")) {
             s.files.push_back(in.uci_path);
             in.uci = uci::parse_uci(*text, in.uci_path, diags);
+            in.uci_text = std::move(*text);
         }
     }
     s.daemon = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, in.uci ? &*in.uci : nullptr, in.uci_path,
@@ -211,7 +222,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
         diags.error(s.daemon.origin("resource_dir"), "resource_dir " + s.daemon.resource_dir + " is not a directory");
     }
     if (in.uci) {
-        UciResourceContext rc{s.daemon.node, read_networks(s.daemon.state_dir)};
+        UciResourceContext rc{s.daemon.node, read_networks(s.daemon.state_dir), in.uci_text};
         load_uci_resources(*in.uci, in.uci_path, rc, s.model, diags);
     }
     finish(s, in, diags);
@@ -222,9 +233,10 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
     Setup s;
     Inputs in;
     std::vector<std::string> yaml_files, conf_files;
+    DirIds seen;
     for (const auto& p : paths) {
         switch (file_kind(p)) {
-        case FileKind::directory: walk_dir(p, 0, yaml_files, conf_files, diags); break;
+        case FileKind::directory: walk_dir(p, 0, yaml_files, conf_files, seen, diags); break;
         case FileKind::regular: (is_yaml_name(p) ? yaml_files : conf_files).push_back(p); break;
         case FileKind::missing: diags.error(Location{p, 0, 0}, "no such file or directory"); break;
         case FileKind::other: diags.error(Location{p, 0, 0}, "not a regular file or directory"); break;
@@ -241,6 +253,7 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
             }
             in.uci = uci::parse_uci(*text, p, diags);
             in.uci_path = p;
+            in.uci_text = std::move(*text);
         } else {
             if (in.ini) {
                 diags.error(Location{p, 0, 0}, "only one hepd.conf can be checked at a time (already: " + in.ini_path + ")");
@@ -255,7 +268,7 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
                                   local_hostname(), diags);
     for (const auto& p : yaml_files) load_yaml_file(p, s, diags);
     if (in.uci) {
-        UciResourceContext rc{s.daemon.node, {}};
+        UciResourceContext rc{s.daemon.node, {}, in.uci_text};
         load_uci_resources(*in.uci, in.uci_path, rc, s.model, diags);
     }
     finish(s, in, diags);
