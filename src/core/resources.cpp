@@ -132,9 +132,9 @@ std::string nondecimal_message(const std::string& path, const Node& n) {
                                        "write the number in plain decimal";
 }
 
-// The closest of `candidates` to `word`, for "did you mean": same letters in another case, or at
-// most two edits (one for short words), counting a swap of neighbours as one.
-std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+}  // namespace
+
+std::optional<std::string_view> closest_name(std::string_view word, const std::vector<std::string_view>& candidates) {
     auto lower = [](std::string_view s) {
         std::string o(s);
         for (auto& ch : o)
@@ -182,6 +182,12 @@ std::optional<std::string_view> closest(std::string_view word, const std::vector
         }
     }
     return best;
+}
+
+namespace {
+
+std::optional<std::string_view> closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+    return closest_name(word, candidates);
 }
 
 // ---- scalar readers ------------------------------------------------------------------------

@@ -367,18 +367,10 @@ void check_options(SectionCtx& c, std::initializer_list<std::string_view> allowe
     for (const auto& o : c.s.options) {
         if (std::find(allowed.begin(), allowed.end(), o.name) != allowed.end()) continue;
         std::string msg = "unknown option " + quote(o.name) + " in a " + c.s.type + " section";
-        std::string guess;
-        for (auto a : allowed) {
-            // Same letters in another case or with '-' for '_', or one letter off.
-            std::string x = lower(o.name), y(a);
-            std::replace(x.begin(), x.end(), '-', '_');
-            size_t diff = 0;
-            if (x.size() == y.size())
-                for (size_t i = 0; i < x.size(); ++i) diff += x[i] != y[i];
-            if (x == y || (x.size() == y.size() && diff == 1) || x + "s" == y || x == y + "s") guess = a;
-        }
-        if (!guess.empty()) {
-            msg += "; did you mean '" + guess + "'?";
+        const std::vector<std::string_view> names(allowed);
+        auto guess = closest_name(o.name, names);
+        if (guess) {
+            msg += "; did you mean '" + std::string(*guess) + "'?";
         } else {
             msg += " (known: ";
             bool firstw = true;
