@@ -190,4 +190,9 @@ Labels effective_labels(const HostEndpoint& hep, const Model& model);
 
 std::string_view action_name(Action a);  // "Allow", "Deny", "Log", "Pass"
 
+// For "did you mean": the candidate with the same letters in another case, else the only one that
+// `word` abbreviates ("proto" for "protocol"), else the closest within two edits (one for words of
+// up to four letters), a swap of neighbours counting as one edit. Nullopt when none is close.
+std::optional<std::string_view> closest_name(std::string_view word, const std::vector<std::string_view>& candidates);
+
 }  // namespace hepd

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <tuple>
 
 #include "hepd/model.hpp"
 #include "hepd/selector.hpp"
@@ -20,18 +19,22 @@ void sort_by_name(std::vector<T>& v) {
     std::stable_sort(v.begin(), v.end(), [](const T& a, const T& b) { return a.name < b.name; });
 }
 
+// `sorted` is sorted by name with a stable sort of the load order, so the first of a run of equal
+// names is the definition that was read first; every later one is reported, naming that one.
 template <class T>
 void report_duplicates(const std::vector<T>& sorted, std::string_view kind, Diagnostics& diags) {
+    size_t run = 0;
     for (size_t i = 1; i < sorted.size(); ++i) {
-        if (sorted[i].name != sorted[i - 1].name) continue;
-        // Report at the later definition (file order), naming the earlier one.
-        const T& a = sorted[i - 1];
-        const T& b = sorted[i];
-        const bool b_later = std::tie(a.where.file, a.where.line) < std::tie(b.where.file, b.where.line);
-        const T& later = b_later ? b : a;
-        const T& first = b_later ? a : b;
-        diags.error(later.where, std::string(kind) + " '" + later.name + "' is defined twice (first at " +
-                                     first.where.format() + ")");
+        if (sorted[i].name != sorted[run].name) {
+            run = i;
+            continue;
+        }
+        const Location& first = sorted[run].where;
+        const std::string there = first.file == sorted[i].where.file && first.line > 0
+                                      ? "line " + std::to_string(first.line)
+                                      : first.format();
+        diags.error(sorted[i].where,
+                    std::string(kind) + " '" + sorted[i].name + "' is already defined at " + there + "; names must be unique");
     }
 }
 
@@ -90,8 +93,9 @@ void finish_model(Model& model, Diagnostics& diags) {
     sort_by_name(model.network_sets);
     for (const auto& p : model.profiles) {
         if (p.name == default_allow_profile && !p.builtin)
-            diags.error(p.where, std::string("profile '") + default_allow_profile +
-                                     "' is built in (it allows everything) and cannot be redefined");
+            diags.error(p.where, std::string("Profile '") + default_allow_profile +
+                                     "' is built in (one Allow rule each way) and cannot be redefined; choose another "
+                                     "name");
     }
     std::erase_if(model.profiles, [](const Profile& p) { return p.name == default_allow_profile; });
     Profile allow;
@@ -121,9 +125,12 @@ void finish_model(Model& model, Diagnostics& diags) {
                                            "', which is not defined: as in Calico, it denies all traffic");
         }
     }
-    if (model.resource_count() > ModelLimits::max_resources)
-        diags.error(Location{}, "too many resources: " + std::to_string(model.resource_count()) +
-                                    ", the limit is " + std::to_string(ModelLimits::max_resources));
+    // load_object refuses resources beyond the limit as they come, so this holds already; the
+    // built-in profile does not count.
+    const size_t user = model.resource_count() - 1;
+    if (user > ModelLimits::max_resources)
+        diags.error(Location{}, "too many resources: " + std::to_string(user) + ", the limit is " +
+                                    std::to_string(ModelLimits::max_resources));
 }
 
 }  // namespace hepd

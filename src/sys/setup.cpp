@@ -2,11 +2,14 @@
 #include "hepd/setup.hpp"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <set>
+#include <utility>
 
 #include "hepd/files.hpp"
 #include "hepd/uci_resources.hpp"
@@ -42,11 +45,14 @@ bool has_suffix(const std::string& s, std::string_view suf) {
 
 bool is_yaml_name(const std::string& s) { return has_suffix(s, ".yaml") || has_suffix(s, ".yml"); }
 
-std::optional<std::string> read_or_report(const std::string& path, Diagnostics& diags, size_t cap) {
+// `what` names the limit in the message: "a resource file", "a configuration file".
+std::optional<std::string> read_or_report(const std::string& path, Diagnostics& diags, size_t cap,
+                                          std::string_view what) {
     auto r = read_file(path, cap);
     if (!r) {
         const auto& e = r.error();
-        std::string why = e.err == EFBIG ? "file is larger than " + std::to_string(cap) + " bytes"
+        std::string why = e.err == EFBIG ? "file is larger than " + std::to_string(cap) + " bytes (" +
+                                               std::to_string(cap >> 20) + " MiB), the limit for " + std::string(what)
                                          : std::string(std::strerror(e.err));
         diags.error(Location{path, 0, 0}, "cannot read: " + why);
         return std::nullopt;
@@ -99,10 +105,11 @@ struct Inputs {
     std::string ini_path;
     std::optional<uci::File> uci;
     std::string uci_path;
+    std::string uci_text;  // kept for message columns inside quoted values
 };
 
 void load_yaml_file(const std::string& path, Setup& s, Diagnostics& diags) {
-    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes);
+    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes, "a resource file");
     if (!text) return;
     s.files.push_back(path);
     load_resources(*text, path, s.model, diags);
@@ -131,8 +138,14 @@ std::vector<std::string> subdirs_of(const std::string& dir) {
     return out;
 }
 
+// Directories already walked, by device and inode: a symlink back up the tree (or two paths to
+// one directory) is read once, so a loop cannot load the same files again and again.
+using DirIds = std::set<std::pair<dev_t, ino_t>>;
+
 void walk_dir(const std::string& dir, size_t depth, std::vector<std::string>& yaml_files,
-              std::vector<std::string>& conf_files, Diagnostics& diags) {
+              std::vector<std::string>& conf_files, DirIds& seen, Diagnostics& diags) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && !seen.emplace(st.st_dev, st.st_ino).second) return;
     auto names = list_dir(dir, {".yaml", ".yml", ".conf"});
     if (!names) {
         diags.error(Location{dir, 0, 0}, "cannot read directory: " + std::string(std::strerror(names.error().err)));
@@ -140,7 +153,7 @@ void walk_dir(const std::string& dir, size_t depth, std::vector<std::string>& ya
     }
     for (const auto& n : *names) (is_yaml_name(n) ? yaml_files : conf_files).push_back(join(dir, n));
     if (depth >= max_dir_depth) return;
-    for (const auto& sub : subdirs_of(dir)) walk_dir(sub, depth + 1, yaml_files, conf_files, diags);
+    for (const auto& sub : subdirs_of(dir)) walk_dir(sub, depth + 1, yaml_files, conf_files, seen, diags);
 }
 
 }  // namespace
@@ -168,7 +181,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     in.ini_path = config_path;
     if (file_kind(config_path) == FileKind::missing && !explicit_path) {
         diags.warning(Location{config_path, 0, 0}, "not found; using built-in defaults");
-    } else if (auto text = read_or_report(config_path, diags, max_config_bytes)) {
+    } else if (auto text = read_or_report(config_path, diags, max_config_bytes, "a configuration file")) {
         s.files.push_back(config_path);
         in.ini = ini::parse_ini(*text, config_path, diags);
     }
@@ -179,9 +192,10 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     DaemonConfig first = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, nullptr, "", host, scratch);
     if (!first.uci_config.empty()) {
         in.uci_path = resolve_relative(config_path, first.uci_config);
-        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes)) {
+        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes, "a configuration file")) {
             s.files.push_back(in.uci_path);
             in.uci = uci::parse_uci(*text, in.uci_path, diags);
+            in.uci_text = std::move(*text);
         }
     }
     s.daemon = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, in.uci ? &*in.uci : nullptr, in.uci_path,
@@ -208,7 +222,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
         diags.error(s.daemon.origin("resource_dir"), "resource_dir " + s.daemon.resource_dir + " is not a directory");
     }
     if (in.uci) {
-        UciResourceContext rc{s.daemon.node, read_networks(s.daemon.state_dir)};
+        UciResourceContext rc{s.daemon.node, read_networks(s.daemon.state_dir), in.uci_text};
         load_uci_resources(*in.uci, in.uci_path, rc, s.model, diags);
     }
     finish(s, in, diags);
@@ -219,16 +233,17 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
     Setup s;
     Inputs in;
     std::vector<std::string> yaml_files, conf_files;
+    DirIds seen;
     for (const auto& p : paths) {
         switch (file_kind(p)) {
-        case FileKind::directory: walk_dir(p, 0, yaml_files, conf_files, diags); break;
+        case FileKind::directory: walk_dir(p, 0, yaml_files, conf_files, seen, diags); break;
         case FileKind::regular: (is_yaml_name(p) ? yaml_files : conf_files).push_back(p); break;
         case FileKind::missing: diags.error(Location{p, 0, 0}, "no such file or directory"); break;
         case FileKind::other: diags.error(Location{p, 0, 0}, "not a regular file or directory"); break;
         }
     }
     for (const auto& p : conf_files) {
-        auto text = read_or_report(p, diags, max_config_bytes);
+        auto text = read_or_report(p, diags, max_config_bytes, "a configuration file");
         if (!text) continue;
         s.files.push_back(p);
         if (sniff(*text) == TextKind::uci) {
@@ -238,6 +253,7 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
             }
             in.uci = uci::parse_uci(*text, p, diags);
             in.uci_path = p;
+            in.uci_text = std::move(*text);
         } else {
             if (in.ini) {
                 diags.error(Location{p, 0, 0}, "only one hepd.conf can be checked at a time (already: " + in.ini_path + ")");
@@ -252,7 +268,7 @@ Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {
                                   local_hostname(), diags);
     for (const auto& p : yaml_files) load_yaml_file(p, s, diags);
     if (in.uci) {
-        UciResourceContext rc{s.daemon.node, {}};
+        UciResourceContext rc{s.daemon.node, {}, in.uci_text};
         load_uci_resources(*in.uci, in.uci_path, rc, s.model, diags);
     }
     finish(s, in, diags);
