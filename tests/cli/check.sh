@@ -14,7 +14,7 @@ expect_exit "a missing path is an error" 1 "$HEPD" check "$tmp/nothing.yaml"
 expect_exit "an unknown option is a usage error" 2 "$HEPD" check --frobnicate
 expect_exit "-c needs a value" 2 "$HEPD" check -c
 printf 'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata:\n  name: x\nspec:\n  ingress:\n  - action: Allow\n    protocol: tcp\n' > "$tmp/bad.yaml"
-expect_stderr "every problem as FILE:LINE:COL" 1 "$tmp/bad.yaml:8:15: error: spec.ingress[0].protocol: 'tcp' is not a valid protocol: use TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite (case-sensitive) or a number 1-255
+expect_stderr "every problem as FILE:LINE:COL" 1 "$tmp/bad.yaml:8:15: error: spec.ingress[0].protocol: 'tcp' is not a valid protocol; did you mean 'TCP'? Names are case-sensitive
 hepd check: 1 error, 0 warnings" "$HEPD" check "$tmp/bad.yaml"
 # Every problem, not only the first.
 printf 'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata:\n  name: Bad_Name\n  labels: {"-x": y}\nspec:\n  interfaceName: "eth0:1"\n' > "$tmp/many.yaml"
