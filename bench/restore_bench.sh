@@ -6,7 +6,8 @@
 #   legacy:  ipset restore  +  iptables-legacy-restore --noflush  +  ip6tables-legacy-restore --noflush
 #   nft:     ipset restore  +  iptables-nft-restore --noflush     +  ip6tables-nft-restore --noflush
 #
-# (the same bytes for both; the rules match sets, so the sets are loaded first in both). The
+# (the same bytes for both; the rules match sets, so the sets are loaded first in both; -w 5 waits
+# for the xtables lock, which is host-wide, should another program hold it). The
 # contenders are interleaved run by run (legacy, nft, legacy, nft, ...), and before every run the
 # namespace is emptied again (legacy tables flushed and their chains deleted, `nft flush ruleset`,
 # every set destroyed), outside the timed part. Wall time comes from bash's $EPOCHREALTIME around
@@ -31,6 +32,23 @@ WB=$BUILD/bench/workload_bench
 
 us() { local t=${1/./}; echo $((10#$t)); }  # $EPOCHREALTIME -> microseconds
 
+# CPU time (user + sys) of every finished child of this shell so far, in microseconds, into CH.
+# From the `times` builtin (millisecond resolution), read back with builtins only, so that no
+# extra process adds to what is measured. The kernel's work of a restore (the table replace, the
+# netlink set commands) runs in the command's syscalls and counts as its sys time, so this figure
+# is the contender's own cost, largely independent of other load on the machine.
+CH=0
+children_us() {
+    local cu cs m f
+    times > "$tmp/times"
+    { read -r _; read -r cu cs; } < "$tmp/times"
+    CH=0
+    for f in "$cu" "$cs"; do
+        m=${f%%m*}; f=${f#*m}; f=${f%s}
+        CH=$((CH + 10#$m * 60000000 + 10#${f%.*} * 1000000 + 10#${f#*.} * 1000))
+    done
+}
+
 # ---- inside the namespace -------------------------------------------------------------------
 
 reset_ns() {
@@ -52,19 +70,21 @@ reset_ns() {
 
 # One timed cold load: prints "ipset_us v4_us v6_us" or "FAIL message".
 load_once() {  # contender base
-    local c=$1 f=$2 t0 t1 t2 t3 err=$tmp/err
+    local c=$1 f=$2 t0 t1 t2 t3 c0 err=$tmp/err
+    children_us; c0=$CH
     t0=$EPOCHREALTIME
     ipset restore -f "$f.ipset" 2>"$err" || { echo "FAIL ipset restore: $(head -c 200 "$err")"; return; }
     t1=$EPOCHREALTIME
-    "iptables-$c-restore" --noflush "$f.ipv4" 2>"$err" ||
+    "iptables-$c-restore" -w 5 --noflush "$f.ipv4" 2>"$err" ||
         { echo "FAIL iptables-$c-restore: $(head -c 200 "$err")"; return; }
     t2=$EPOCHREALTIME
     if [ -s "$f.ipv6" ]; then
-        "ip6tables-$c-restore" --noflush "$f.ipv6" 2>"$err" ||
+        "ip6tables-$c-restore" -w 5 --noflush "$f.ipv6" 2>"$err" ||
             { echo "FAIL ip6tables-$c-restore: $(head -c 200 "$err")"; return; }
     fi
     t3=$EPOCHREALTIME
-    echo "$(($(us "$t1") - $(us "$t0"))) $(($(us "$t2") - $(us "$t1"))) $(($(us "$t3") - $(us "$t2")))"
+    children_us
+    echo "$(($(us "$t1") - $(us "$t0"))) $(($(us "$t2") - $(us "$t1"))) $(($(us "$t3") - $(us "$t2"))) $((CH - c0))"
 }
 
 maxrss() {  # command... -> kB
@@ -92,8 +112,8 @@ inner() {  # dir, then "W1:30 W3:10"
     local dir=$1; shift
     tmp=$dir
     local spec w n f c run r res
-    printf '%-3s %-32s %4s %17s %17s %17s %17s %9s  %s\n' wl contender runs "ipset restore" "v4 restore" \
-        "v6 restore" total "peak RSS" "in the kernel after one load"
+    printf '%-3s %-32s %4s %17s %17s %17s %17s %9s %9s  %s\n' wl contender runs "ipset restore" "v4 restore" \
+        "v6 restore" total "CPU" "peak RSS" "in the kernel after one load"
     for spec in "$@"; do
         w=${spec%%:*}; n=${spec##*:}; f=$dir/$w
         res=$dir/$w.times; : > "$res"
@@ -109,8 +129,8 @@ inner() {  # dir, then "W1:30 W3:10"
             fail=$(grep "^$c FAIL" "$res" | head -n 1 | cut -d' ' -f2-)
             # one more load for the peak RSS of each command, and what the kernel then holds
             reset_ns
-            for k in "ipset restore -f $f.ipset" "iptables-$c-restore --noflush $f.ipv4" \
-                     "ip6tables-$c-restore --noflush $f.ipv6"; do
+            for k in "ipset restore -f $f.ipset" "iptables-$c-restore -w 5 --noflush $f.ipv4" \
+                     "ip6tables-$c-restore -w 5 --noflush $f.ipv6"; do
                 # shellcheck disable=SC2086
                 r=$(maxrss $k); [ -n "$r" ] && [ "$r" -gt "$rss" ] && rss=$r
             done
@@ -121,9 +141,10 @@ inner() {  # dir, then "W1:30 W3:10"
                 continue
             fi
             local ok=$dir/$w.$c; grep "^$c [0-9]" "$res" | cut -d' ' -f2- > "$ok"
-            printf '%-3s %-32s %4s %17s %17s %17s %17s %6.1f MB  %s\n' "$w" "$name" "$n" \
+            printf '%-3s %-32s %4s %17s %17s %17s %17s %9s %6.1f MB  %s\n' "$w" "$name" "$n" \
                 "$(awk '{print $1}' "$ok" | stats)" "$(awk '{print $2}' "$ok" | stats)" \
                 "$(awk '{print $3}' "$ok" | stats)" "$(awk '{print $1+$2+$3}' "$ok" | stats)" \
+                "$(awk '{print $4}' "$ok" | median_us | awk '{printf "%.1f", $1 / 1000}')" \
                 "$(awk -v k="$rss" 'BEGIN{print k/1024}')" "$kernel"
             if [ "$c" = legacy ]; then
                 legacy_med=$(awk '{print $1+$2+$3}' "$ok" | median_us)
@@ -145,7 +166,8 @@ fi
 # ---- outside: build the inputs, make the namespace, clean up --------------------------------
 
 echo "restore_bench: cold load of hepd print's text (ipset + iptables/ip6tables restore) into an empty"
-echo "network namespace; milliseconds median / p95 per command and in total, contenders interleaved"
+echo "network namespace; milliseconds median / p95 per command and in total, contenders interleaved;"
+echo "CPU = median user+sys time of the three commands (ms resolution); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$(id -u)" != 0 ]; then
     echo "restore_bench: skipped (needs root for network namespaces)"
     exit 0

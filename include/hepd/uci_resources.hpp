@@ -16,7 +16,7 @@ namespace hepd {
 struct UciResourceContext {
     std::string node;                            // this node: UCI endpoints belong to it
     std::map<std::string, std::string> networks; // OpenWrt logical network -> device (init script)
-    std::string_view text;                       // the UCI file itself, when known: lets messages
+    std::string_view text = {};                  // the UCI file itself, when known: lets messages
                                                  // about a quoted selector point at its characters
 };
 
