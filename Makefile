@@ -65,7 +65,7 @@ DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev 
                libinih-dev libyaml-dev libipset-dev libmnl-dev \
                iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils
 
-.PHONY: all deps check check-run unit asan fuzz fuzz-build bench install clean demo help
+.PHONY: all deps check check-build asan-build check-run unit asan fuzz fuzz-build bench install clean demo help
 
 all: $(BUILD)/hepd
 
@@ -78,11 +78,11 @@ $(BUILD)/obj/%.o: %.cpp
 
 $(CORE_LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(SYS_LIB): $(SYS_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/hepd: $(CMD_OBJ) $(SYS_LIB) $(CORE_LIB)
 	$(CXX) $(LDFLAGS) -o $@ $(CMD_OBJ) $(SYS_LIB) $(CORE_LIB) $(PKG_LIBS)
@@ -101,13 +101,20 @@ asan:
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 build/asan/unit_tests
 	build/asan/unit_tests
 
-# libFuzzer binaries: the harness plus every core source, compiled by clang with the fuzzer,
-# ASan and UBSan instrumentation. Core is pure, so no system library is linked.
-FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude -fsanitize=fuzzer,address,undefined \
-              -fno-sanitize-recover=undefined $(PKG_CFLAGS)
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp $(CORE_SRC) $(wildcard include/hepd/*.hpp)
+# libFuzzer binaries: clang with the fuzzer, ASan and UBSan instrumentation. The core sources are
+# compiled once into build/fuzz/libcore.a (fuzzer-no-link), then each harness links against it.
+# Core is pure, so no system library is linked.
+FUZZ_SAN   := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS := -std=c++20 -O1 -g -Iinclude $(FUZZ_SAN) $(PKG_CFLAGS) -MMD -MP
+FUZZ_CORE_OBJ := $(CORE_SRC:src/core/%.cpp=build/fuzz/obj/%.o)
+build/fuzz/obj/%.o: src/core/%.cpp
 	@mkdir -p $(dir $@)
-	$(CLANGXX) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(PKG_LIBS)
+	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/libcore.a: $(FUZZ_CORE_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp build/fuzz/libcore.a
+	@mkdir -p $(dir $@)
+	$(CLANGXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< build/fuzz/libcore.a $(PKG_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 
@@ -138,12 +145,18 @@ deps:
 	fi
 
 # check: deps first (pkg-config flags are read when make starts, so the rest runs in a new make).
+# The build parts run with one job per core; the test suites themselves run one at a time.
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 check: deps
-	@$(MAKE) --no-print-directory check-run
+	@$(MAKE) --no-print-directory -j$(JOBS) check-build
+	@bash tests/run.sh
 
-check-run: $(BUILD)/hepd $(BUILD)/unit_tests
+check-build: $(BUILD)/hepd $(BUILD)/unit_tests asan-build fuzz-build
+
+asan-build:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 build/asan/unit_tests
-	@$(MAKE) --no-print-directory fuzz-build
+
+check-run: check-build
 	@bash tests/run.sh
 
 demo: deps
@@ -158,4 +171,4 @@ install: $(BUILD)/hepd
 clean:
 	rm -rf build
 
--include $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d)
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d)
