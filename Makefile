@@ -58,6 +58,9 @@ SYS_LIB     := $(BUILD)/libhepd-sys.a
 FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.cpp,%,$(FUZZ_SRC))
 FUZZ_BIN    := $(FUZZ_NAMES:%=build/fuzz/fuzz_%)
 BENCH_BIN   := $(BENCH_SRC:bench/%.cpp=$(BUILD)/bench/%)
+BENCH_TOOL  := $(BUILD)/bench/benchtool
+# What `make bench` needs besides DEB_PKGS (the datapath contender, the instruction counts).
+BENCH_PKGS  := iperf3 valgrind
 
 # The packages `make deps` installs: build, tests, demo. Keep in step with .ci/run and README.
 DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev \
@@ -65,7 +68,7 @@ DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev 
                libinih-dev libyaml-dev libipset-dev libmnl-dev \
                iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils
 
-.PHONY: all deps check check-build asan-build check-run unit asan fuzz fuzz-build bench install clean demo help
+.PHONY: all deps check check-build asan-build check-run unit asan fuzz fuzz-build bench bench-detail install clean demo help
 
 all: $(BUILD)/hepd
 
@@ -127,9 +130,23 @@ fuzz: $(FUZZ_BIN)
 	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
 	done
 
-# Shell contenders (bench/*_bench.sh) run after the programs; they use build/hepd and
-# build/bench/workload_bench, and skip themselves with a message when not root.
-bench: $(BUILD)/hepd $(BENCH_BIN)
+# bench: the side-by-side run of PERFORMANCE.md (bench/run.sh): one table on stdout, the JSON in
+# build/bench/results.json, the details in build/bench/log. BENCH_QUICK=1 for a ~1 minute smoke
+# run, BENCH_RUNS=N to change the runs per metric. bench-detail: the older per-phase programs
+# (bench/*_bench.cpp) and restore_bench.sh, each printing its own tables.
+bench: $(BUILD)/hepd $(BENCH_BIN) $(BENCH_TOOL)
+	@missing=""; for p in $(BENCH_PKGS); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ]; then \
+	  echo "make bench: installing$$missing"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; \
+	fi
+	@BUILD=$(BUILD) bash bench/run.sh
+
+bench-detail: $(BUILD)/hepd $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b; done
 	@for s in $(BENCH_SH); do echo "== $$s"; BUILD=$(BUILD) bash $$s; done
 
@@ -171,4 +188,4 @@ install: $(BUILD)/hepd
 clean:
 	rm -rf build
 
--include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d)
+-include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d) $(BENCH_TOOL).d

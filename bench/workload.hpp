@@ -754,10 +754,11 @@ inline bool write_text(const std::string& path, const std::string& text) {
 }
 
 // Writes DIR/ID/{hepd.conf,links,resources.d/*.yaml} and, for W4, events/NNN/{event.txt,FILE}
-// plus events.txt (one line per event: index, kind, file, what); for W6 tamper.sh. An event's
+// plus events.txt (one line per event: index, kind, file, what; `events` of them, numbered with
+// four digits when there are over 999); for W6 tamper.sh. An event's
 // directory holds the full new text of the one file it changed: copy it over resources.d/ to
 // apply the event (events are cumulative, apply them in order). Returns false on an I/O error.
-inline bool write_workload(const std::string& dir, std::string_view id) {
+inline bool write_workload(const std::string& dir, std::string_view id, int events = 100) {
     const Workload w = generate(id);
     if (w.id.empty()) {
         std::fprintf(stderr, "unknown workload '%.*s' (W1..W7)\n", static_cast<int>(id.size()), id.data());
@@ -771,9 +772,9 @@ inline bool write_workload(const std::string& dir, std::string_view id) {
     if (id == "W4") {
         ok = ok && make_dir(root + "/events");
         std::string index;
-        churn(w, 100, [&](const ChurnEvent& ev, const Workload& state) {
-            char num[8];
-            std::snprintf(num, sizeof num, "%03d", ev.index);
+        churn(w, events, [&](const ChurnEvent& ev, const Workload& state) {
+            char num[16];
+            std::snprintf(num, sizeof num, events > 999 ? "%04d" : "%03d", ev.index);
             const std::string ed = root + "/events/" + num;
             ok = ok && make_dir(ed) && write_text(ed + "/" + ev.file, file_text(state, ev.file)) &&
                  write_text(ed + "/event.txt", ev.kind + " " + ev.file + " " + ev.what + "\n");

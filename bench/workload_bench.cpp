@@ -3,16 +3,19 @@
 //
 //   workload_bench                     summary table (make bench); each workload is also loaded
 //                                      through hepd's validation, and its diagnostics counted
-//   workload_bench --write DIR [ID...] writes DIR/ID/{hepd.conf,links,resources.d/,...} for the
+//   workload_bench --write DIR [ID...] [--events N]
+//                                      writes DIR/ID/{hepd.conf,links,resources.d/,...} for the
 //                                      given workloads (default all), for `hepd print` and the
-//                                      shell contenders
+//                                      shell contenders; W4 gets N churn events (default 100)
 //   workload_bench --maxrss CMD [ARG...]
 //                                      runs CMD, then prints "maxrss_kb=N" on stderr (ru_maxrss,
 //                                      as GNU time's %M): restore_bench.sh's fallback when
 //                                      /usr/bin/time is missing
 //
 // Prints figures, asserts nothing.
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <string>
@@ -115,14 +118,21 @@ int summary() {
 int main(int argc, char** argv) {
     if (argc >= 2 && std::strcmp(argv[1], "--write") == 0) {
         if (argc < 3) {
-            std::fprintf(stderr, "usage: workload_bench --write DIR [W1..W7 ...]\n");
+            std::fprintf(stderr, "usage: workload_bench --write DIR [W1..W7 ...] [--events N]\n");
             return 2;
         }
         std::vector<std::string> ids;
-        for (int i = 3; i < argc; ++i) ids.emplace_back(argv[i]);
+        int events = 100;
+        for (int i = 3; i < argc; ++i) {
+            if (std::strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
+                events = std::max(1, std::atoi(argv[++i]));
+                continue;
+            }
+            ids.emplace_back(argv[i]);
+        }
         if (ids.empty()) ids = all_ids();
         for (const auto& id : ids)
-            if (!write_workload(argv[2], id)) return 1;
+            if (!write_workload(argv[2], id, events)) return 1;
         return 0;
     }
     if (argc >= 3 && std::strcmp(argv[1], "--maxrss") == 0) {
