@@ -21,58 +21,50 @@ mode=$1 old=$2 new=$3
 case $mode in
 rules)
     awk '
-    # Reads one side (s = 1 old, 2 new): per table, the chains it declares, their rules in
-    # order, and the lines that go to built-in chains (the hooks).
-    function side_of() { return FILENAME == ARGV[1] ? 1 : 2 }
-    FNR == 1 { s = side_of() }
-    /^#/ || /^$/ { next }
-    /^\*/ { t = substr($0, 2); tables[t] = 1; if (!(t in torder)) { torder[t] = ++nt; tname[nt] = t } next }
-    /^COMMIT/ { next }
-    /^:/ { c = substr($1, 2); decl[s, t, c] = 1; chains[t, c] = 1
-           if (!((t, c) in corder)) { corder[t, c] = ++nc[t]; cname[t, nc[t]] = c }
+    # Reads one side (s = 1 old, 2 new): per table, the chains it declares, the rules of each chain
+    # as one string, and the lines that go to built-in chains (the hooks).
+    /^#/ || /^$/ || /^COMMIT/ { next }
+    /^\*/ { t = substr($0, 2); if (!(t in torder)) { torder[t] = ++nt; tname[nt] = t } next }
+    /^:/ { c = substr($1, 2); k = t SUBSEP c; decl[s, k] = 1
+           if (!(k in corder)) { corder[k] = ++nc[t]; cname[t, nc[t]] = c }
            next }
     /^-A / || /^-I / {
-        c = $2
-        if ((s, t, c) in decl) { n = ++cnt[s, t, c]; rule[s, t, c, n] = $0; next }
-        h = ++hcnt[s, t]; hook[s, t, h] = $0; next
+        k = t SUBSEP $2
+        if ((s, k) in decl) { body[s, k] = body[s, k] $0 "\n"; next }
+        hooks[s, t] = hooks[s, t] $0 "\n"; hn[s, t]++; hook[s, t, hn[s, t]] = $0; next
     }
     END {
         for (i = 1; i <= nt; i++) {
-            t = tname[i]; out = ""; flush = ""; adds = ""; dels = ""; xs = ""
+            t = tname[i]; any = 0
+            # A chain is named when it is new, gone, or its rules differ.
             for (j = 1; j <= nc[t]; j++) {
-                c = cname[t, j]
-                inold = ((1, t, c) in decl); innew = ((2, t, c) in decl)
-                if (innew) {
-                    same = inold && cnt[1, t, c] + 0 == cnt[2, t, c] + 0
-                    for (k = 1; same && k <= cnt[2, t, c]; k++) same = rule[1, t, c, k] == rule[2, t, c, k]
-                    if (same) continue
-                    flush = flush ":" c " - [0:0]\n"
-                    for (k = 1; k <= cnt[2, t, c]; k++) adds = adds rule[2, t, c, k] "\n"
-                } else if (inold) {
-                    flush = flush ":" c " - [0:0]\n"
-                    xs = xs "-X " c "\n"
-                }
+                k = t SUBSEP cname[t, j]
+                st[k] = 0
+                if ((2, k) in decl) { if (!((1, k) in decl) || body[1, k] != body[2, k]) st[k] = 1 }
+                else if ((1, k) in decl) st[k] = 2
+                if (st[k]) any = 1
             }
-            # Hooks: unchanged lists stay; otherwise every old one is deleted, every new one added.
-            hs = hcnt[1, t] + 0 == hcnt[2, t] + 0
-            for (k = 1; hs && k <= hcnt[2, t]; k++) hs = hook[1, t, k] == hook[2, t, k]
-            if (!hs) {
-                for (k = 1; k <= hcnt[1, t]; k++) {
-                    line = hook[1, t, k]
+            hchg = hooks[1, t] != hooks[2, t]
+            if (!any && !hchg) continue
+            printf "*%s\n", t
+            for (j = 1; j <= nc[t]; j++) { k = t SUBSEP cname[t, j]; if (st[k]) printf ":%s - [0:0]\n", cname[t, j] }
+            if (hchg) {  # every old hook deleted, every new one added
+                for (h = 1; h <= hn[1, t]; h++) {
+                    line = hook[1, t, h]
                     if (line ~ /^-I /) { split(line, f, " "); sub(/^-I [^ ]+ [0-9]+ /, "", line); line = "-D " f[2] " " line }
                     else sub(/^-A /, "-D ", line)
-                    dels = dels line "\n"
+                    print line
                 }
-                for (k = 1; k <= hcnt[2, t]; k++) adds = adds hook[2, t, k] "\n"
             }
-            if (flush == "" && adds == "" && dels == "") continue
-            printf "*%s\n%s%s%s%sCOMMIT\n", t, flush, dels, adds, xs
+            for (j = 1; j <= nc[t]; j++) { k = t SUBSEP cname[t, j]; if (st[k] == 1) printf "%s", body[2, k] }
+            if (hchg) printf "%s", hooks[2, t]
+            for (j = 1; j <= nc[t]; j++) { k = t SUBSEP cname[t, j]; if (st[k] == 2) printf "-X %s\n", cname[t, j] }
+            print "COMMIT"
         }
-    }' "$old" "$new"
+    }' s=1 "$old" s=2 "$new"
     ;;
 ipset-pre | ipset-post)
     awk -v mode="$mode" '
-    FNR == 1 { s = FILENAME == ARGV[1] ? 1 : 2 }
     $1 == "create" { created[s, $2] = $0; if (!($2 in sorder)) { sorder[$2] = ++ns; sname[ns] = $2 } next }
     $1 == "add" { m = $2 " " $3; member[s, m] = 1; if (!(m in morder)) { morder[m] = ++nm; mname[nm] = m } next }
     END {
@@ -86,7 +78,7 @@ ipset-pre | ipset-post)
             split(mname[i], f, " ")
             if ((1, mname[i]) in member && !((2, mname[i]) in member) && (2, f[1]) in created) print "del " mname[i]
         }
-    }' "$old" "$new"
+    }' s=1 "$old" s=2 "$new"
     ;;
 *)
     echo "usage: felix_delta.sh rules|ipset-pre|ipset-post OLD NEW" >&2

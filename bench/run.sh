@@ -563,7 +563,7 @@ callgrind_bench() {  # workload
         sum=$(ir_of "$tmp"/cg.*)
         sample "$w" "user-space instructions, full apply" $c "$(awk -v s="$sum" 'BEGIN{printf "%.2f", s/1e6}')"
         if [ $c = hepd ] && command -v callgrind_annotate >/dev/null; then
-            inc=$(callgrind_annotate --inclusive=yes "$tmp"/cg.* 2>/dev/null | grep -m1 ' hepd::compile(' | awk '{gsub(",", "", $1); print $1}')
+            inc=$(callgrind_annotate --inclusive=yes "$tmp"/cg.* 2>/dev/null | grep -m1 ':hepd::compile(hepd::CompileInput' | awk '{gsub(",", "", $1); print $1}')
             [ -n "$inc" ] && sample "$w" "user-space instructions: compile() alone" hepd "$(awk -v s="$inc" 'BEGIN{printf "%.2f", s/1e6}')"
         fi
         rmns "$NS"
@@ -623,7 +623,7 @@ EOF
             ip netns exec "${cof[$c]}" iperf3 -c 198.18.250.1 -p 5201 -u -l 64 -b 0 -t "$IPERF_T" -J > "$tmp/iperf.json" 2>&1
             wait "$spid" 2>/dev/null
             # The summary of the whole run: the last "sum" object's packets and lost_packets.
-            line=$(tr -d ' \n' < "$tmp/iperf.json" | grep -o '"sum":{[^}]*}' | tail -n 1)
+            line=$(tr -d ' \t\n' < "$tmp/iperf.json" | grep -o '"sum":{[^}]*}' | tail -n 1)
             pkts=$(echo "$line" | grep -o '"packets":[0-9]*' | cut -d: -f2)
             lost=$(echo "$line" | grep -o '"lost_packets":[0-9]*' | cut -d: -f2)
             secs=$(echo "$line" | grep -o '"seconds":[0-9.]*' | cut -d: -f2)
