@@ -7,7 +7,8 @@
 //       namespace under test. Triggers (at most one):
 //         --rename SRC DST     rename(2) SRC over DST (a resource file edit, as editors do it)
 //         --exec CMD           sh -c CMD; the clock starts when it has exited (a tamper)
-//         --veth NAME          creates a veth pair NAME / NAME-p through rtnetlink (libnl)
+//         --veth NAME          creates a veth pair NAME / NAME-p through rtnetlink (libnl); the
+//                              clock starts when the kernel has acknowledged the creation
 //       Conditions (all must hold; each one's time is the poll that first saw it):
 //         --table F:T          table T of family F (4/6) differs from the snapshot
 //                              (rule bytes, counters masked: a commit that changed something)
@@ -29,6 +30,11 @@
 //       second), the full comparison (iptc_diff of both families + every set's members, what a
 //       refresh does), and Engine::apply with nothing to change (cold: first apply of a new
 //       process; warm: the next one). Verifies that nothing was written.
+//
+//   benchtool phases CONF
+//       hepd's apply phase by phase in an empty namespace (load, compile, ipset sync, iptc per
+//       family, the full comparison, libiptc's read of one table, ipset read and verify), cold and
+//       then with nothing to change, and one set member added; wall/CPU milliseconds.
 //
 //   benchtool maxrss CMD [ARG...]      runs CMD, prints maxrss_kb=N (ru_maxrss) on stderr
 //   benchtool tree-stat PID            "rss_kb hwm_kb cpu_ticks nproc" summed over PID and its
@@ -433,12 +439,15 @@ int cmd_watch(int argc, char** argv) {
         t0 = Clock::now();
         if (rc != 0) std::fprintf(stderr, "benchtool watch: '%s' exited %d\n", exec_cmd.c_str(), rc);
     } else if (!veth.empty()) {
-        t0 = Clock::now();
+        // The kernel announces the link (RTM_NEWLINK to the daemon's multicast group) before it
+        // acknowledges the request: the clock starts when the call returns, the link then exists.
+        const auto c0 = Clock::now();
         if (!make_veth(veth)) {
             std::printf("ok=0 error=veth\n");
             return 0;
         }
-        appear_ms = ms_since(t0);
+        t0 = Clock::now();
+        appear_ms = ms_since(c0);
     }
 
     // The poll loop.
@@ -628,6 +637,79 @@ int cmd_noop(int argc, char** argv) {
                 "apply_warm_ms=%.3f apply_warm_p95_ms=%.3f writes=%zu tables_unchanged=%d\n",
                 tables.size(), ps.median, ps.p95, fs.median / 1000, fs.p95 / 1000, drift, cs.median / 1000,
                 ws.median / 1000, ws.p95 / 1000, writes, before == after ? 1 : 0);
+    return 0;
+}
+
+// ---- phases ----------------------------------------------------------------------------------------
+
+double cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1000 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+// hepd's apply, phase by phase, in an empty namespace: what `hepd run --once` does, timed with
+// the public APIs of each step (wall and CPU ms), then the same again with nothing to change,
+// then one set member added (the kernel part of a nets-only change).
+int cmd_phases(int argc, char** argv) {
+    if (argc < 3) {
+        std::fprintf(stderr, "usage: benchtool phases CONF\n");
+        return 2;
+    }
+    const std::string conf = argv[2];
+    auto phase = [](const char* name, auto&& fn) {
+        const auto t = Clock::now();
+        const double c = cpu_ms();
+        fn();
+        std::printf("%s=%.2f/%.2f ", name, ms_since(t), cpu_ms() - c);
+        std::fflush(stdout);
+    };
+    hepd::Diagnostics diags;
+    hepd::Setup setup;
+    phase("load", [&] { setup = hepd::load_setup(conf, true, diags); });
+    if (diags.has_errors()) return 1;
+    auto mon = hepd::LinkMonitor::open();
+    if (!mon) return 1;
+    const std::vector<hepd::Link> links = (*mon)->links();
+    hepd::CompileInput in{setup.model, setup.felix, setup.daemon.node, hepd::ipv6_enabled(setup.daemon, setup.felix),
+                          links};
+    hepd::Compiled compiled;
+    phase("compile", [&] { compiled = hepd::compile(in); });
+    auto ipset = hepd::IpsetBackend::open();
+    if (!ipset) return 1;
+    hepd::XtablesLock lock(setup.daemon.xtables_lock);
+    for (int pass = 0; pass < 2; ++pass) {
+        std::printf("%s", pass == 0 ? "cold: " : "noop: ");
+        phase("ipset_sync", [&] { (void)(*ipset)->sync(compiled.rules.sets); });
+        phase("iptc_v4", [&] { (void)hepd::iptc_apply(compiled.rules.v4, lock, 5000); });
+        if (compiled.rules.v6) phase("iptc_v6", [&] { (void)hepd::iptc_apply(*compiled.rules.v6, lock, 5000); });
+        phase("iptc_diff_both", [&] {
+            (void)hepd::iptc_diff(compiled.rules.v4);
+            if (compiled.rules.v6) (void)hepd::iptc_diff(*compiled.rules.v6);
+        });
+        phase("libiptc_init_v4_filter", [&] {
+            xtc_handle* h = iptc_init("filter");
+            if (h) iptc_free(h);
+        });
+        phase("ipset_read", [&] { (void)(*ipset)->read(); });
+        phase("ipset_verify", [&] { (void)(*ipset)->verify(); });
+        std::printf("\n");
+    }
+    // One member more in the largest hash:net set: the kernel part of a nets-only change.
+    auto sets = compiled.rules.sets;
+    hepd::nf::IpSet* big = nullptr;
+    for (auto& st : sets)
+        if (st.family == 4 && st.type == "hash:net" && (!big || st.members.size() > big->members.size())) big = &st;
+    if (big) {
+        big->members.push_back("198.19.255.254");
+        std::sort(big->members.begin(), big->members.end());
+        hepd::SetSyncStats st;
+        phase("nets_only_sync", [&] {
+            auto r = (*ipset)->sync(sets);
+            if (r) st = *r;
+        });
+        std::printf("(added %zu to %s, %zu members)\n", st.added, big->name.c_str(), big->members.size());
+    }
     return 0;
 }
 
@@ -885,6 +967,7 @@ int main(int argc, char** argv) {
     const std::string c = argv[1];
     if (c == "watch") return cmd_watch(argc, argv);
     if (c == "noop") return cmd_noop(argc, argv);
+    if (c == "phases") return cmd_phases(argc, argv);
     if (c == "tree-stat") return cmd_tree_stat(argc, argv);
     if (c == "maxrss") return cmd_maxrss(argc, argv);
     if (c == "report") return cmd_report(argc, argv);

@@ -12,6 +12,8 @@
 #   BENCH_QUICK=1      a ~1 minute smoke run (fewer runs, W1 for the instruction counts, short waits)
 #   BENCH_RUNS=N       runs per metric (default: 10 for small workloads, 5 for W3; quick: 3 / 1)
 #   BENCH_CHURN=N      churn events for the RSS growth (default 1000; quick 20)
+#   BENCH_CHURN_SECONDS=S  the churn stops after S seconds if not done (default 300; quick 40):
+#                      the table names the number of events that ran
 #   BENCH_IDLE=S       seconds of the idle CPU window (default 60; quick 10)
 #
 # Output: the table on stdout; build/bench/results.json (the same, with n per cell);
@@ -105,6 +107,7 @@ runs_small=$([ $QUICK = 1 ] && echo 3 || echo 10)
 runs_big=$([ $QUICK = 1 ] && echo 1 || echo 5)
 if [ -n "${BENCH_RUNS:-}" ]; then runs_small=$BENCH_RUNS; runs_big=$BENCH_RUNS; fi
 CHURN=${BENCH_CHURN:-$([ $QUICK = 1 ] && echo 20 || echo 1000)}
+CHURN_BUDGET=${BENCH_CHURN_SECONDS:-$([ $QUICK = 1 ] && echo 40 || echo 300)}  # stops the churn early
 IDLE=${BENCH_IDLE:-$([ $QUICK = 1 ] && echo 10 || echo 60)}
 REFRESH=$([ $QUICK = 1 ] && echo 3 || echo 10)  # IptablesRefreshInterval of the W6 daemon
 IPERF_T=$([ $QUICK = 1 ] && echo 1 || echo 4)
@@ -138,6 +141,10 @@ if [ -n "$missing" ]; then
 fi
 
 tmp=$(mktemp -d /tmp/hepd-bench.XXXXXX)
+# The daemons' state_dir (status files, control socket) on a tmpfs, as /var/run is on OpenWrt and
+# Debian: hepd fsyncs its status files after every apply, which costs tens of milliseconds on a
+# disk and would delay the next event.
+run=$(mktemp -d /dev/shm/hepd-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/hepd-bench-run.XXXXXX)
 export XTABLES_LOCKFILE=$tmp/xtables.lock
 NSN=0
 NSS=()
@@ -149,7 +156,7 @@ cleanup() {
         ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
         ip netns del "$n" 2>/dev/null
     done
-    rm -rf "$tmp"
+    rm -rf "$tmp" "$run"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -193,10 +200,10 @@ in_ns() { local n=$1; shift; ip netns exec "$n" bash "$here/run.sh" --inner "$@"
 # A private copy of a workload: DIR/{hepd.conf,resources.d} with the daemon's paths in DIR.
 instance() {  # workload name -> INST (dir)
     INST=$tmp/i/$2
-    rm -rf "$INST"
-    mkdir -p "$INST/state"
+    rm -rf "$INST" "$run/$2"
+    mkdir -p "$INST" "$run/$2"
     cp -r "$tmp/wl/$1/resources.d" "$INST/"
-    sed "s|^\[hepd\]|[hepd]\nstate_dir = $INST/state\nsocket = $INST/state/hepd.sock\nxtables_lock = $tmp/xtables.lock|" \
+    sed "s|^\[hepd\]|[hepd]\nstate_dir = $run/$2\nsocket = $run/$2/hepd.sock\nxtables_lock = $tmp/xtables.lock|" \
         "$tmp/wl/$1/hepd.conf" > "$INST/hepd.conf"
 }
 link_args() { local l; LINKARGS=(); while read -r l; do [ -n "$l" ] && LINKARGS+=(--link "$l"); done < "$tmp/wl/$1/links"; }
@@ -309,6 +316,12 @@ cold() {  # workload runs
 note "bench: cold apply W1 ($runs_small runs), W3 ($runs_big)"
 cold W1 "$runs_small"
 cold W3 "$runs_big"
+# Where hepd's time goes, phase by phase (wall/CPU ms), for the log.
+for w in W1 W3; do
+    mkns; mklinks "$NS" $w; instance $w phases-$w
+    say "$w phases (wall/cpu ms): $(ip netns exec "$NS" "$BT" phases "$INST/hepd.conf" 2>&1 | tr '\n' ' ')"
+    rmns "$NS"
+done
 
 # ---- changes: one rule (W1, W2, W3), nets only (W3) ----------------------------------------------
 
@@ -661,8 +674,13 @@ if [ -n "$IDLE_PID" ]; then
     # directory it read, so the swap itself is not an event), then `hepd reload` applies it and
     # returns when the apply is done. One apply per event, no debounce wait.
     note "bench: churn: $CHURN W4 events through the W3 daemon"
-    side=a; prev=""; t0=$EPOCHREALTIME; fails=0
+    side=a; prev=""; t0=$EPOCHREALTIME; fails=0; done_n=0
     while read -r num kind file _; do
+        if [ $(( ($(us $EPOCHREALTIME) - $(us "$t0")) / 1000000 )) -ge "$CHURN_BUDGET" ]; then
+            note "bench: churn stopped after $done_n events ($CHURN_BUDGET s budget, BENCH_CHURN_SECONDS)"
+            break
+        fi
+        done_n=$((done_n + 1))
         if [ $side = a ]; then side=b; else side=a; fi
         d=$IDLE_INST/res-$side
         [ -n "$prev" ] && cp "$tmp/wl/W4/events/$prev" "$d/$(basename "$prev")"
@@ -675,6 +693,7 @@ if [ -n "$IDLE_PID" ]; then
     churn_s=$(awk -v a="$(us "$t0")" -v b="$(us $EPOCHREALTIME)" 'BEGIN{printf "%.1f", (b - a) / 1e6}')
     sleep 1
     read -r rss2 hwm2 _ n2 < <("$BT" tree-stat "$IDLE_PID")
+    CHURN=$done_n
     say "churn: $CHURN events in $churn_s s ($fails reloads failed: $(grep -v '^applied' "$tmp/reload.log" | sort | uniq -c | head -n 3 | tr '\n' ' ')); RSS $idle_rss0 -> ${rss10:-?} (after 10) -> $rss2 kB; HWM $hwm2 kB; $n2 processes"
     sample W4 "RSS growth over $CHURN churn events" hepd "$(awk -v a="$idle_rss0" -v b="$rss2" 'BEGIN{printf "%.2f", (b - a) / a * 100}')"
     [ -n "${rss10:-}" ] && sample W4 "RSS growth, event 10 to the last" hepd "$(awk -v a="$rss10" -v b="$rss2" 'BEGIN{printf "%.2f", (b - a) / a * 100}')"
