@@ -144,7 +144,7 @@ tmp=$(mktemp -d /tmp/hepd-bench.XXXXXX)
 # The daemons' state_dir (status files, control socket) on a tmpfs, as /var/run is on OpenWrt and
 # Debian: hepd fsyncs its status files after every apply, which costs tens of milliseconds on a
 # disk and would delay the next event.
-run=$(mktemp -d /dev/shm/hepd-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/hepd-bench-run.XXXXXX)
+RUNDIR=$(mktemp -d /dev/shm/hepd-bench.XXXXXX 2>/dev/null || mktemp -d /tmp/hepd-bench-run.XXXXXX)
 export XTABLES_LOCKFILE=$tmp/xtables.lock
 NSN=0
 NSS=()
@@ -156,7 +156,7 @@ cleanup() {
         ip netns pids "$n" 2>/dev/null | xargs -r kill 2>/dev/null
         ip netns del "$n" 2>/dev/null
     done
-    rm -rf "$tmp" "$run"
+    rm -rf "$tmp" "$RUNDIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -200,10 +200,10 @@ in_ns() { local n=$1; shift; ip netns exec "$n" bash "$here/run.sh" --inner "$@"
 # A private copy of a workload: DIR/{hepd.conf,resources.d} with the daemon's paths in DIR.
 instance() {  # workload name -> INST (dir)
     INST=$tmp/i/$2
-    rm -rf "$INST" "$run/$2"
-    mkdir -p "$INST" "$run/$2"
+    rm -rf "$INST" "$RUNDIR/$2"
+    mkdir -p "$INST" "$RUNDIR/$2"
     cp -r "$tmp/wl/$1/resources.d" "$INST/"
-    sed "s|^\[hepd\]|[hepd]\nstate_dir = $run/$2\nsocket = $run/$2/hepd.sock\nxtables_lock = $tmp/xtables.lock|" \
+    sed "s|^\[hepd\]|[hepd]\nstate_dir = $RUNDIR/$2\nsocket = $RUNDIR/$2/hepd.sock\nxtables_lock = $tmp/xtables.lock|" \
         "$tmp/wl/$1/hepd.conf" > "$INST/hepd.conf"
 }
 link_args() { local l; LINKARGS=(); while read -r l; do [ -n "$l" ] && LINKARGS+=(--link "$l"); done < "$tmp/wl/$1/links"; }
