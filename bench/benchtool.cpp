@@ -258,8 +258,10 @@ public:
         const std::string report = ipset_session_report_msg(s_);
         ipset_session_report_reset(s_);
         if (r == 0) return true;
-        if (report.find("NOT") != std::string::npos) return false;
-        return std::nullopt;
+        // Not a member: libipset reports "... is NOT in set ..." as a warning, which the quiet
+        // session may drop; a missing set is an error that says so.
+        if (report.find("does not exist") != std::string::npos) return std::nullopt;
+        return false;
     }
 
 private:
