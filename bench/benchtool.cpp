@@ -8,7 +8,8 @@
 //         --rename SRC DST     rename(2) SRC over DST (a resource file edit, as editors do it)
 //         --exec CMD           sh -c CMD; the clock starts when it has exited (a tamper)
 //         --veth NAME          creates a veth pair NAME / NAME-p through rtnetlink (libnl); the
-//                              clock starts when the kernel has acknowledged the creation
+//                              clock starts when the kernel announces NAME (RTM_NEWLINK to
+//                              RTNLGRP_LINK, seen by a thread blocked on that group)
 //       Conditions (all must hold; each one's time is the poll that first saw it):
 //         --table F:T          table T of family F (4/6) differs from the snapshot
 //                              (rule bytes, counters masked: a commit that changed something)
@@ -19,9 +20,9 @@
 //         --set-has SET,ELEM / --set-lacks SET,ELEM   ipset membership (IPSET_CMD_TEST)
 //       --log FILE: hepd's --stderr log; after the conditions hold, waits for the apply line that
 //       follows the trigger and reads hepd's own figures from it (table commits, set changes,
-//       apply duration). --quiet-tables F:T,...: tables to compare with the snapshot at the end
+//       apply duration); appear_ms: from the creation request to the announcement. --quiet-tables F:T,...: tables to compare with the snapshot at the end
 //       (reported as changed=...). Prints: ok=1|0 latency_ms (trigger to the last condition),
-//       appear_ms (veth: the time the kernel took to create the link), polls, poll_us (median
+//       appear_ms (veth: from the creation request to the announcement), polls, poll_us (median
 //       cost of one poll iteration: the resolution), log_ms, commits, set_changes, changed.
 //
 //   benchtool noop CONF RUNS
@@ -44,6 +45,8 @@
 //
 // Prints figures, asserts nothing (exit status 0 unless it cannot run at all).
 #include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -346,6 +349,60 @@ int run_sh(const std::string& cmd) {
     return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128;
 }
 
+// The time the kernel announced IFACE (RTM_NEWLINK to RTNLGRP_LINK), seen by a thread blocked on
+// its own multicast socket, as the daemon's is: "the interface appears".
+class LinkAnnounce {
+public:
+    explicit LinkAnnounce(std::string iface) : iface_(std::move(iface)) {
+        fd_ = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+        sockaddr_nl sa{};
+        sa.nl_family = AF_NETLINK;
+        sa.nl_groups = RTMGRP_LINK;
+        if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+            close(fd_);
+            fd_ = -1;
+        }
+        timeval tv{5, 0};
+        if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (fd_ >= 0) thread_ = std::thread([this] { run(); });
+    }
+    ~LinkAnnounce() {
+        if (thread_.joinable()) thread_.join();
+        if (fd_ >= 0) close(fd_);
+    }
+    // Waits for the announcement (at most the socket's 5 s timeout); nullopt if none came.
+    std::optional<Clock::time_point> wait() {
+        if (thread_.joinable()) thread_.join();
+        return seen_;
+    }
+
+private:
+    void run() {
+        std::vector<char> buf(1 << 16);
+        while (true) {
+            const ssize_t got = recv(fd_, buf.data(), buf.size(), 0);
+            const auto now = Clock::now();
+            if (got <= 0) return;
+            int n = static_cast<int>(got);
+            for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+                if (h->nlmsg_type != RTM_NEWLINK) continue;
+                auto* ifi = static_cast<ifinfomsg*>(NLMSG_DATA(h));
+                int len = static_cast<int>(IFLA_PAYLOAD(h));
+                for (auto* a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+                    if (a->rta_type == IFLA_IFNAME && iface_ == static_cast<const char*>(RTA_DATA(a))) {
+                        seen_ = now;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    std::string iface_;
+    int fd_ = -1;
+    std::thread thread_;
+    std::optional<Clock::time_point> seen_;
+};
+
 bool make_veth(const std::string& name) {
     nl_sock* sk = nl_socket_alloc();
     if (!sk) return false;
@@ -441,15 +498,17 @@ int cmd_watch(int argc, char** argv) {
         t0 = Clock::now();
         if (rc != 0) std::fprintf(stderr, "benchtool watch: '%s' exited %d\n", exec_cmd.c_str(), rc);
     } else if (!veth.empty()) {
-        // The kernel announces the link (RTM_NEWLINK to the daemon's multicast group) before it
-        // acknowledges the request: the clock starts when the call returns, the link then exists.
+        // The clock starts when the kernel announces the link to RTNLGRP_LINK (the daemon's
+        // multicast group), as seen by a thread of ours waiting on the same group.
+        LinkAnnounce announce(veth);
         const auto c0 = Clock::now();
         if (!make_veth(veth)) {
             std::printf("ok=0 error=veth\n");
             return 0;
         }
-        t0 = Clock::now();
-        appear_ms = ms_since(c0);
+        const auto seen = announce.wait();
+        t0 = seen ? *seen : Clock::now();
+        appear_ms = std::chrono::duration<double, std::milli>(t0 - c0).count();
     }
 
     // The poll loop.
