@@ -111,7 +111,7 @@ CHURN_BUDGET=${BENCH_CHURN_SECONDS:-$([ $QUICK = 1 ] && echo 40 || echo 300)}  #
 IDLE=${BENCH_IDLE:-$([ $QUICK = 1 ] && echo 10 || echo 60)}
 REFRESH=$([ $QUICK = 1 ] && echo 3 || echo 10)  # IptablesRefreshInterval of the W6 daemon
 IPERF_T=$([ $QUICK = 1 ] && echo 1 || echo 4)
-DP_RUNS=$([ $QUICK = 1 ] && echo 1 || echo 3)
+DP_RUNS=$([ $QUICK = 1 ] && echo 1 || echo 5)
 
 out=$BUILD/bench
 mkdir -p "$out"
@@ -492,21 +492,36 @@ tamper_bench() {
     H3_PID=$DPID
     set=$(grep '^create' "$tmp/d/W3.ipset" | head -n 1 | awk '{print $2}')
     member=$(grep "^add $set " "$tmp/d/W3.ipset" | head -n 1 | awk '{print $3}')
+    # Each tamper waits until the daemon has finished the previous repair: a tamper that lands
+    # while an apply is still running is absorbed into the worker's probe baseline (the probe is
+    # re-read after the apply) and only found by the next refresh; see README, findings.
+    settle() {
+        local i
+        for i in $(seq 300); do [ "$(grep -c 'repaired hepd rules' "$H3_INST/daemon.log")" -gt "$1" ] && break; sleep 0.02; done
+        sleep 1
+    }
+    local nrep
     for run in $(seq "$n"); do
+        nrep=$(grep -c 'repaired hepd rules' "$H3_INST/daemon.log")
         line=$(ip netns exec "$H3_NS" "$BT" watch --exec "iptables-legacy -w 5 -t filter -F hepd-fh-eth0" \
             --restored 4:filter --timeout 30000)
         say "W6 flush hepd-fh-eth0: $line"
         [ "$(kv ok "$line")" = 1 ] && sample W6 "tamper repair: flush a hepd chain" hepd "$(kv latency_ms "$line")"
+        settle "$nrep"
+        nrep=$(grep -c 'repaired hepd rules' "$H3_INST/daemon.log")
         line=$(ip netns exec "$H3_NS" "$BT" watch --exec "iptables-legacy -w 5 -t filter -I INPUT 1 -s 198.18.255.254/32 -j ACCEPT" \
             --first-hook 4:filter:INPUT --timeout 30000)
         say "W6 foreign rule atop INPUT: $line"
         [ "$(kv ok "$line")" = 1 ] && sample W6 "tamper repair: foreign rule atop INPUT" hepd "$(kv latency_ms "$line")"
+        settle "$nrep"
         ip netns exec "$H3_NS" iptables-legacy -w 5 -t filter -D INPUT -s 198.18.255.254/32 -j ACCEPT
+        sleep 3  # the daemon checks (and finds nothing to repair) after this change too
+        nrep=$(grep -c 'repaired hepd rules' "$H3_INST/daemon.log")
         line=$(ip netns exec "$H3_NS" "$BT" watch --exec "ipset flush $set" --set-has "$set,$member" \
             --timeout $((REFRESH * 3000)))
         say "W6 ipset flush $set: $line"
         [ "$(kv ok "$line")" = 1 ] && sample W6 "tamper repair: ipset flush" hepd "$(kv latency_ms "$line")"
-        sleep 1.2
+        settle "$nrep"
     done
 }
 if [ -n "${H3_PID:-}" ]; then
