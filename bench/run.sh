@@ -446,6 +446,14 @@ change_bench() {  # workload kind runs label
             esac
         done
     done
+    # All contenders are back at A: their kernels must agree (rules without counters, set members).
+    local st c2 ref=""
+    for c2 in hepd legacy felix; do
+        st=$(ip netns exec "${nsof[$c2]}" sh -c 'iptables-legacy-save; ip6tables-legacy-save; ipset save' 2>/dev/null |
+             grep -E '^(-A|add) ' | sort | cksum)
+        if [ -z "$ref" ]; then ref=$st; elif [ "$st" != "$ref" ]; then say "$w $kind: the kernel of $c2 differs from hepd's after the runs"; fi
+    done
+    say "$w $kind: kernels of hepd, legacy and felix compared after the runs (a line above says if one differs)"
     # The namespaces stay for W3 (no-op resync and tamper use them); the others go.
     if [ "$w" = W3 ] && [ "$kind" = nets ]; then
         H3_NS=${nsof[hepd]}; H3_INST=$inst_h; H3_PID=$DPID
