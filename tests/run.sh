@@ -21,9 +21,11 @@ log_dir=build/test-logs
 mkdir -p "$log_dir"
 suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon}
 
+started=$SECONDS   # add() reports the seconds since the previous report (or the start)
 add() {  # add SUITE PASSED FAILED
     passed=$((passed + $2)); failed=$((failed + $3))
-    printf '%-28s %5d passed, %d failed\n' "$1" "$2" "$3"
+    printf '%-28s %5d passed, %d failed  (%ds)\n' "$1" "$2" "$3" $((SECONDS - started))
+    started=$SECONDS
 }
 
 run_gtest() {  # run_gtest SUITE BINARY
@@ -82,5 +84,6 @@ for s in $suites; do
     esac
 done
 
+echo "# total test time ${SECONDS}s"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
