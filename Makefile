@@ -63,7 +63,8 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.cpp=$(BUILD)/bench/%)
 DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev \
                libiptc-dev libip4tc-dev libip6tc-dev libnl-3-dev libnl-route-3-dev \
                libinih-dev libyaml-dev libipset-dev libmnl-dev \
-               iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils
+               iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils \
+               shellcheck busybox
 
 .PHONY: all deps check check-build asan-build check-run unit asan fuzz fuzz-build bench install clean demo help
 
