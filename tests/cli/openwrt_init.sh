@@ -516,10 +516,39 @@ fi
 
 if [ -x "$HEPD" ]; then
     expect_contains "shipped /etc/config/hepd is valid" 0 "ok: 1 file" "$HEPD" check "$files/hepd.config"
-    # The commented examples, uncommented, are valid too (wan is a network=, unresolved here).
-    sed -E 's/^#(config |\t)/\1/' "$files/hepd.config" >"$tmp/examples.uci"
-    expect_contains "the examples in /etc/config/hepd are valid" 0 \
+    # The commented examples and defaults, uncommented, are valid too (wan is a network=,
+    # unresolved here), and hepd warns about nothing but that.
+    sed -E 's/^#(config |\t)/\1/; s/^\t# (option [a-z_0-9]+ '"'"'[^'"'"']*'"'"')$/\t\1/' \
+        "$files/hepd.config" >"$tmp/examples.uci"
+    [ "$(grep -c "^	option \(chain_insert\|refresh_interval\|confirm_timeout\|log_level\|lock_wait\) " \
+        "$tmp/examples.uci")" = 5 ] || not_ok "the commented defaults of config hepd 'main' were not uncommented"
+    expect_contains "the examples and commented defaults in /etc/config/hepd are valid" 0 \
         "1 HostEndpoint, 3 GlobalNetworkPolicies, 1 GlobalNetworkSet" "$HEPD" check "$tmp/examples.uci"
+    expect_stderr "... with one warning only: the unresolved network" 0 \
+        "$tmp/examples.uci:52:17: warning: uci:wan: network: 'wan' is not resolved to a device now; the endpoint is inactive until it is" \
+        "$HEPD" check "$tmp/examples.uci"
+    # Every option procd validates (hepd_validate_main) is one hepd reads in config hepd 'main':
+    # each with its validation default, or a sample when it has none.
+    {
+        printf "config hepd 'main'\n"
+        sed -n "/^hepd_validate_main()/,/^}/s/^[[:space:]]*'\([a-z_0-9]*\):[^']*'.*/\1/p" "$files/hepd.init" |
+            while read -r o; do
+                spec=$(grep -o "'$o:[^']*'" "$files/hepd.init" | head -1 | tr -d "'")
+                v=${spec#*:}; v=${v#*:}
+                case $o in
+                failsafe_in | failsafe_out) printf "\tlist %s 'tcp:22'\n" "$o" ;;
+                resource_dir) printf "\toption %s '/etc/hepd/resources.d'\n" "$o" ;;
+                xtables_lock) printf "\toption %s '/var/run/xtables.lock'\n" "$o" ;;
+                *) [ "$v" != "$spec" ] && [ "${spec#*:}" != "$v" ] || v=MISSING
+                   printf "\toption %s '%s'\n" "$o" "$v" ;;
+                esac
+            done
+    } >"$tmp/validated.uci"
+    n_opts=$(grep -c '^	' "$tmp/validated.uci")
+    [ "$n_opts" -ge 12 ] && ! grep -q MISSING "$tmp/validated.uci" \
+        && expect_stderr "the $n_opts options procd validates, with their defaults, are hepd's own" 0 "" \
+            "$HEPD" check "$tmp/validated.uci" \
+        || not_ok "reading hepd_validate_main: $(cat "$tmp/validated.uci")"
     # The networks map the init script writes is the one hepd reads: wan resolves.
     run dash "$init" networks start_service HEPD_TEST_DEV_wan=pppoe-wan HEPD_TEST_PHYSDEV_lan=br-lan
     printf '[hepd]\nnode = openwrt\nuci_config = %s\nstate_dir = %s\nresource_dir = %s\n' \
