@@ -82,6 +82,7 @@ private:
     uint64_t apply_count_ = 0;
     uint64_t repairs_ = 0;
     Backends* backends_ = nullptr;
+    bool ipset_missing_logged_ = false;
 
     Result<void> open_backends();
 };

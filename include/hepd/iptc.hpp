@@ -25,6 +25,10 @@
 
 namespace hepd {
 
+// The lock file to use: `configured` when hepd.conf/UCI set xtables_lock, else $XT_LOCK_NAME when
+// set (iptables honours it the same way), else `configured` (the default, /run/xtables.lock).
+std::string xtables_lock_path(const std::string& configured, bool set_in_config);
+
 // The advisory lock iptables takes around its read-modify-commit cycles.
 class XtablesLock {
 public:

@@ -42,11 +42,18 @@ extern "C" {
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 }
 
+#include "hepd/files.hpp"
 #include "hepd/names.hpp"
 
 namespace hepd {
 
 // ---- the xtables lock ----------------------------------------------------------------------
+
+std::string xtables_lock_path(const std::string& configured, bool set_in_config) {
+    if (set_in_config) return configured;
+    const char* env = std::getenv("XT_LOCK_NAME");  // as iptables reads it
+    return env != nullptr && *env != '\0' ? std::string(env) : configured;
+}
 
 XtablesLock::~XtablesLock() {
     if (fd_ >= 0) close(fd_);
@@ -745,6 +752,9 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
         ch = TableChange{want.table, F::family};
         auto w = write_table<F>(handle.h, view, want, *enc, sets, ch);
         if (!w) return w.error();
+        if (test_hook("HEPD_TEST_FAIL_COMMIT"))  // fault injection for tests/netns/61-faults.sh
+            return sys_error(call_error("commit", table, want.table, F::family), EINVAL,
+                             "refused by the kernel (simulated: HEPD_TEST_FAIL_COMMIT)");
         if (F::commit(handle.h)) return true;
         const int e = errno;
         if (e == EAGAIN && attempt < 3) continue;  // the table changed under us: re-read, re-plan

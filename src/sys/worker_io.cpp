@@ -46,6 +46,19 @@ void add_endpoint_counters(const nf::Chain& chain, const std::vector<RuleCounter
     }
 }
 
+// Lost interface notifications (netlink ENOBUFS) and the full re-reads that repaired them: a past
+// event, so it does not make the daemon degraded.
+void add_netlink_warning(StatusReport& r, const LinkMonitor& links) {
+    const LinkMonitorStats& st = links.stats();
+    if (st.overruns == 0 && st.truncated == 0) return;
+    StatusWarning w;
+    w.kind = WarningKind::backend_error;
+    w.count = st.overruns + st.truncated;
+    w.message = "netlink: interface notifications lost (" + std::to_string(st.overruns) +
+                " overruns); every link and address was read again (" + std::to_string(st.resyncs) + " full reads)";
+    r.warnings.push_back(std::move(w));
+}
+
 }  // namespace
 
 StatusReport make_status_report(const Engine& engine, const std::vector<LinkState>& links, bool with_counters,
@@ -219,6 +232,7 @@ std::string WorkerIo::handle(const ControlIncoming& in) {
     case ControlVerb::status:
     case ControlVerb::status_json: {
         StatusReport r = make_status_report(engine_, links_.snapshot(), true, started_, warnings_);
+        add_netlink_warning(r, links_);
         if (in.request.verb == ControlVerb::status_json) return control_reply_ok(format_status_json(r));
         return control_reply_ok(std::string(status_exit_prefix) + std::to_string(status_exit_code(r)) + "\n" +
                                 format_status_text(r));
@@ -290,6 +304,7 @@ ProbeState WorkerIo::probe() const {
 void WorkerIo::write_status_file() {
     const std::string& dir = engine_.setup().daemon.state_dir;
     StatusReport r = make_status_report(engine_, links_.snapshot(), false, started_, warnings_);
+    add_netlink_warning(r, links_);
     r.notes.push_back("written at " + wall_time() + " by pid " + std::to_string(getpid()));
     auto j = write_file_atomic(dir + "/status.json", format_status_json(r), 0600);
     auto t = write_file_atomic(dir + "/status.txt",
