@@ -821,7 +821,29 @@ Result<std::vector<RuleCounter>> counters_of(nf::Table t, const std::string& cha
     return out;
 }
 
+template <class F>
+Result<ChainCounters> table_counters_of(nf::Table t) {
+    const std::string table(nf::table_name(t));
+    Handle handle{F::init(table.c_str()), F::free_};
+    if (!handle.h) {
+        const int e = errno;
+        return sys_error(call_error("init", table, t, F::family), e, F::strerror_(e));
+    }
+    ChainCounters out;
+    for (const char* c = F::first_chain(handle.h); c; c = F::next_chain(handle.h)) {
+        if (std::strncmp(c, "hepd-", 5) != 0) continue;
+        auto& v = out[c];
+        for (auto* e = F::first_rule(c, handle.h); e; e = F::next_rule(e, handle.h))
+            v.push_back(RuleCounter{e->counters.pcnt, e->counters.bcnt});
+    }
+    return out;
+}
+
 }  // namespace
+
+Result<ChainCounters> iptc_table_counters(uint8_t family, nf::Table table) {
+    return family == 4 ? table_counters_of<V4>(table) : table_counters_of<V6>(table);
+}
 
 Result<IptcReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms) {
     return desired.family == 4 ? apply_family<V4>(desired, lock, lock_wait_ms)

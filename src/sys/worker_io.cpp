@@ -95,6 +95,18 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
         const nf::TableRuleset* t = f->find(nf::Table::filter);
         return t ? t->find(name) : nullptr;
     };
+    // Rule counters: one read of each family's filter table for the whole report.
+    ChainCounters counters4, counters6;
+    if (with_counters) {
+        if (auto c = iptc_table_counters(4, nf::Table::filter)) counters4 = std::move(*c);
+        if (rules.v6)
+            if (auto c = iptc_table_counters(6, nf::Table::filter)) counters6 = std::move(*c);
+    }
+    auto counters_of = [&](uint8_t fam, const std::string& name) -> const std::vector<RuleCounter>* {
+        const ChainCounters& m = fam == 4 ? counters4 : counters6;
+        auto it = m.find(name);
+        return it == m.end() ? nullptr : &it->second;
+    };
     std::vector<std::string> bound;
     for (const auto& b : engine.compiled().bindings) {
         EndpointStatus e;
@@ -118,8 +130,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::endpoint_chain(kind, b.iface);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
-                    if (counters) add_endpoint_counters(*c, *counters, acc, drop);
+                    if (const auto* counters = counters_of(fam, name)) add_endpoint_counters(*c, *counters, acc, drop);
                 }
             }
             e.accepted = acc;
@@ -148,7 +159,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::policy_chain(in, p.name);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
+                    const auto* counters = counters_of(fam, name);
                     if (!counters || counters->size() != c->rules.size()) continue;
                     for (size_t i = 0; i < c->rules.size(); ++i) {
                         const auto& t = c->rules[i].target;

@@ -21,13 +21,17 @@ require_hepd_print "$SCENARIO"
 N_IF=50
 N_FLAPS=5
 N_EDITS=1000
-N_CLIENTS=10
+N_CLIENTS=5   # x2 connections, under the server's 16
 
 topo_up <<'EOF'
 link dut:eth0 lan:eth0 1
 EOF
 listen_tcp dut 8055 8056
-for i in $(seq 0 $((N_IF - 1))); do printf 'link add vf%d type veth peer name vf%dp\n' "$i" "$i"; done >"$T/mk.ip"
+# The peers are up, so that each vf's operational state follows its own up/down.
+{
+    for i in $(seq 0 $((N_IF - 1))); do printf 'link add vf%d type veth peer name vf%dp\n' "$i" "$i"; done
+    for i in $(seq 0 $((N_IF - 1))); do printf 'link set vf%dp up\nlink set vf%d up\n' "$i" "$i"; done
+} >"$T/mk.ip"
 nsx dut ip -batch "$T/mk.ip" || bail "cannot create $N_IF veth pairs"
 mkdir -p "$T/run" && chmod 700 "$T/run"
 conf <<EOF
@@ -76,6 +80,7 @@ note_status() {  # note_status WHAT: one timed status; counts a failure if it ta
     r=$(timed_status)
     set -- $r "$1"
     say "hepd status during $3: exit $1 in $2 ms"
+    [ "$1" = 0 ] || sed 's/^/#   /' "$T/status.out" | head -20
     [ "$2" -gt "$slowest" ] && slowest=$2
     [ "$2" -lt 3000 ] && [ "$1" -le 1 ] && return 0
     _fail "$_phase: hepd status during $3: exit $1 after $2 ms"
