@@ -19,6 +19,7 @@ for n in "$@"; do
     art=build/fuzz/artifacts-$n
     log=build/fuzz/$n.log
     mkdir -p "$work" "$art"
+    stamp=$art/.started; : >"$stamp"   # artifacts of earlier runs are not this run's findings
     dict=()
     [ -f "tests/fuzz/$n.dict" ] && dict=(-dict="tests/fuzz/$n.dict")
     printf '== fuzz %s for %ss\n' "$n" "$secs" >&2
@@ -28,7 +29,7 @@ for n in "$@"; do
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     size=$(find "$work" -type f | wc -l)
-    first=$(find "$art" -type f | head -1)
+    first=$(find "$art" -type f -newer "$stamp" ! -name .started | head -1)
     if [ -n "$first" ]; then
         found=1; result=$first
     elif [ "$rc" != 0 ] || [ -z "$execs" ]; then

@@ -162,7 +162,10 @@ TEST(Ini, LongLines) {
         // Long lines that are not key = value, and a long key.
         {"[s]\n" + std::string(300, 'y') + "\n", "[s]@1\n",
          "hepd.conf:2: error: expected 'key = value', '[section]' or a comment\n"},
-        {"[s]\n" + std::string(300, 'y') + "=1\n", "[s]@1\n", "hepd.conf:2: error: line 2: the key is longer than 64 bytes\n"},
+        {"[s]\n" + std::string(300, 'y') + "=1\n", "[s]@1\n", "hepd.conf:2: error: line 2: the key is longer than 195 bytes\n"},
+        // A key that fits inih's buffer may have a long value (and reads back the same).
+        {"[s]\n" + std::string(195, 'y') + "=" + std::string(300, 'v') + "\n",
+         "[s]@1\ns." + std::string(195, 'y') + "=<" + std::string(300, 'v') + ">@2\n", ""},
         {"[" + std::string(300, 's') + "]\n", "", "hepd.conf:1: error: section name is longer than 49 bytes\n"},
     };
     for (const auto& c : cases) run(c);
