@@ -22,8 +22,9 @@
 #   C  the xtables lock held too long  flock(1) on the private lock file, longer than lock_wait
 #   D  a netlink overrun (ENOBUFS)     HEPD_TEST_NETLINK_RCVBUF (a 4 KiB receive buffer) and the
 #                                      daemon stopped (SIGSTOP) during a burst of address changes
-#   E  the config directory replaced   editor-style rename over a file, then the whole resource
-#                                      directory moved away and a new one renamed into its place
+#   E  the config directory replaced   editor-style rename over a file, the whole resource
+#                                      directory moved away and a new one renamed into its place,
+#                                      and a symlink to it swapped for one to a new directory
 #   F  the clock jumping               by construction: every timer is CLOCK_MONOTONIC
 #                                      (steady_clock, timerfd); the wall clock only labels log
 #                                      lines and status times. Checked on the source here.
@@ -232,6 +233,19 @@ echo 'garbage: [' >"$T/res.old/20-policy.yaml"
 sleep 0.5
 desc="the old directory is no longer watched: status still exits 0"
 check_pass status_is 0
+# An atomic deploy: the resource directory is a symlink, swapped for one to a new directory.
+mv "$RES" "$T/res.v1"
+ln -s res.v1 "$RES"
+mkdir "$T/res.v2"
+cp "$T/res.v1"/*.yaml "$T/res.v2/"
+policy 8055 8058 >"$T/res.v2/20-policy.yaml"
+ln -s res.v2 "$T/res.tmp"
+mv -T "$T/res.tmp" "$RES"
+desc="a symlink swap of the resource directory is picked up"
+check_pass wait_for 5 bash -c "ip netns exec $(nsname dut) iptables-legacy-save -t filter | grep -q -- '--dports 8055,8058'"
+policy 8055 8056 8058 >"$T/res.v2/20-policy.yaml"
+desc="an edit in the symlink's new target is picked up"
+check_pass wait_for 5 bash -c "ip netns exec $(nsname dut) iptables-legacy-save -t filter | grep -q -- '--dports 8055,8056,8058'"
 _kernel_equals_print dut
 
 # ---------------------------------------------------------------------------------------------
