@@ -119,14 +119,10 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp build/fuzz/libcore.a
 
 fuzz-build: $(FUZZ_BIN)
 
+# Every harness for FUZZ_SECONDS, one at a time; tests/fuzz/run.sh prints the report table
+# (target, executions, corpus size, crashes: 0 or the artifact) and fails if any target found one.
 fuzz: $(FUZZ_BIN)
-	@for n in $(FUZZ_NAMES); do \
-	  mkdir -p build/fuzz/corpus-$$n; \
-	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -dict=$$(test -f tests/fuzz/$$n.dict && echo tests/fuzz/$$n.dict || echo /dev/null) \
-	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
-	done
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Shell contenders (bench/*_bench.sh) run after the programs; they use build/hepd and
 # build/bench/workload_bench, and skip themselves with a message when not root.
