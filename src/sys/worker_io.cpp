@@ -46,6 +46,19 @@ void add_endpoint_counters(const nf::Chain& chain, const std::vector<RuleCounter
     }
 }
 
+// Lost interface notifications (netlink ENOBUFS) and the full re-reads that repaired them: a past
+// event, so it does not make the daemon degraded.
+void add_netlink_warning(StatusReport& r, const LinkMonitor& links) {
+    const LinkMonitorStats& st = links.stats();
+    if (st.overruns == 0 && st.truncated == 0) return;
+    StatusWarning w;
+    w.kind = WarningKind::backend_error;
+    w.count = st.overruns + st.truncated;
+    w.message = "netlink: interface notifications lost (" + std::to_string(st.overruns) +
+                " overruns); every link and address was read again (" + std::to_string(st.resyncs) + " full reads)";
+    r.warnings.push_back(std::move(w));
+}
+
 }  // namespace
 
 StatusReport make_status_report(const Engine& engine, const std::vector<LinkState>& links, bool with_counters,
@@ -82,6 +95,18 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
         const nf::TableRuleset* t = f->find(nf::Table::filter);
         return t ? t->find(name) : nullptr;
     };
+    // Rule counters: one read of each family's filter table for the whole report.
+    ChainCounters counters4, counters6;
+    if (with_counters) {
+        if (auto c = iptc_table_counters(4, nf::Table::filter)) counters4 = std::move(*c);
+        if (rules.v6)
+            if (auto c = iptc_table_counters(6, nf::Table::filter)) counters6 = std::move(*c);
+    }
+    auto counters_of = [&](uint8_t fam, const std::string& name) -> const std::vector<RuleCounter>* {
+        const ChainCounters& m = fam == 4 ? counters4 : counters6;
+        auto it = m.find(name);
+        return it == m.end() ? nullptr : &it->second;
+    };
     std::vector<std::string> bound;
     for (const auto& b : engine.compiled().bindings) {
         EndpointStatus e;
@@ -105,8 +130,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::endpoint_chain(kind, b.iface);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
-                    if (counters) add_endpoint_counters(*c, *counters, acc, drop);
+                    if (const auto* counters = counters_of(fam, name)) add_endpoint_counters(*c, *counters, acc, drop);
                 }
             }
             e.accepted = acc;
@@ -135,7 +159,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::policy_chain(in, p.name);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
+                    const auto* counters = counters_of(fam, name);
                     if (!counters || counters->size() != c->rules.size()) continue;
                     for (size_t i = 0; i < c->rules.size(); ++i) {
                         const auto& t = c->rules[i].target;
@@ -219,6 +243,7 @@ std::string WorkerIo::handle(const ControlIncoming& in) {
     case ControlVerb::status:
     case ControlVerb::status_json: {
         StatusReport r = make_status_report(engine_, links_.snapshot(), true, started_, warnings_);
+        add_netlink_warning(r, links_);
         if (in.request.verb == ControlVerb::status_json) return control_reply_ok(format_status_json(r));
         return control_reply_ok(std::string(status_exit_prefix) + std::to_string(status_exit_code(r)) + "\n" +
                                 format_status_text(r));
@@ -290,6 +315,7 @@ ProbeState WorkerIo::probe() const {
 void WorkerIo::write_status_file() {
     const std::string& dir = engine_.setup().daemon.state_dir;
     StatusReport r = make_status_report(engine_, links_.snapshot(), false, started_, warnings_);
+    add_netlink_warning(r, links_);
     r.notes.push_back("written at " + wall_time() + " by pid " + std::to_string(getpid()));
     auto j = write_file_atomic(dir + "/status.json", format_status_json(r), 0600);
     auto t = write_file_atomic(dir + "/status.txt",
