@@ -272,10 +272,9 @@ mkns; NS_IDLE=$NS
 mklinks "$NS_IDLE" W3
 instance W3 idle
 IDLE_INST=$INST
-# The churn later swaps resource directories through a symlink (see churn below).
-mv "$IDLE_INST/resources.d" "$IDLE_INST/res-a"
-cp -r "$IDLE_INST/res-a" "$IDLE_INST/res-b"
-ln -s res-a "$IDLE_INST/resources.d"
+# The churn later writes the files through hard links from outside the watched directory (see
+# churn below).
+cp -al "$IDLE_INST/resources.d" "$IDLE_INST/shadow"
 IDLE_PID=""
 if start_daemon "$NS_IDLE" "$IDLE_INST"; then
     IDLE_PID=$DPID
@@ -692,24 +691,20 @@ if [ -n "$IDLE_PID" ]; then
     say "idle: $((cpu1 - idle_cpu0)) ticks in $secs s; RSS $rss1 kB, HWM $hwm1 kB"
     sample W3 "steady RSS (daemon, W3 applied)" hepd "$(awk -v k="$idle_rss0" 'BEGIN{printf "%.2f", k/1024}')"
 
-    # Churn: every event's file goes into the resource directory the daemon is not reading (two
-    # copies, a and b, behind the resources.d symlink, which is swapped: the daemon watches the
-    # directory it read, so the swap itself is not an event), then `hepd reload` applies it and
-    # returns when the apply is done. One apply per event, no debounce wait.
+    # Churn: every event's new text is written in place through a hard link in shadow/, outside
+    # the watched resource directory (inotify reports a write to the directory the path went
+    # through, so the daemon sees no event), then `hepd reload` applies it and returns when the
+    # apply is done. One apply per event, no debounce wait. Every event changes a file that
+    # exists from the start.
     note "bench: churn: $CHURN W4 events through the W3 daemon"
-    side=a; prev=""; t0=$EPOCHREALTIME; fails=0; done_n=0
+    t0=$EPOCHREALTIME; fails=0; done_n=0
     while read -r num kind file _; do
         if [ $(( ($(us $EPOCHREALTIME) - $(us "$t0")) / 1000000 )) -ge "$CHURN_BUDGET" ]; then
             note "bench: churn stopped after $done_n events ($CHURN_BUDGET s budget, BENCH_CHURN_SECONDS)"
             break
         fi
         done_n=$((done_n + 1))
-        if [ $side = a ]; then side=b; else side=a; fi
-        d=$IDLE_INST/res-$side
-        [ -n "$prev" ] && cp "$tmp/wl/W4/events/$prev" "$d/$(basename "$prev")"
-        cp "$tmp/wl/W4/events/$num/$file" "$d/$file"
-        prev=$num/$file
-        ln -sfn "res-$side" "$IDLE_INST/resources.tmp" && mv -T "$IDLE_INST/resources.tmp" "$IDLE_INST/resources.d"
+        cat "$tmp/wl/W4/events/$num/$file" > "$IDLE_INST/shadow/$file"
         "$HEPD" reload -c "$IDLE_INST/hepd.conf" >>"$tmp/reload.log" 2>&1 || fails=$((fails + 1))
         if [ "$num" = "$(printf %0${#num}d 10)" ]; then read -r rss10 _ _ _ < <("$BT" tree-stat "$IDLE_PID"); fi
     done < "$tmp/wl/W4/events.txt"
