@@ -707,6 +707,9 @@ if [ -n "$IDLE_PID" ]; then
         cat "$tmp/wl/W4/events/$num/$file" > "$IDLE_INST/shadow/$file"
         "$HEPD" reload -c "$IDLE_INST/hepd.conf" >>"$tmp/reload.log" 2>&1 || fails=$((fails + 1))
         if [ "$num" = "$(printf %0${#num}d 10)" ]; then read -r rss10 _ _ _ < <("$BT" tree-stat "$IDLE_PID"); fi
+        if [ $((10#$num % 50)) = 0 ]; then
+            read -r r _ _ _ < <("$BT" tree-stat "$IDLE_PID"); say "churn: RSS after event $num: $r kB"
+        fi
     done < "$tmp/wl/W4/events.txt"
     churn_s=$(awk -v a="$(us "$t0")" -v b="$(us $EPOCHREALTIME)" 'BEGIN{printf "%.1f", (b - a) / 1e6}')
     sleep 1
