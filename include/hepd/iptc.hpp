@@ -26,7 +26,7 @@
 
 namespace hepd {
 
-// The lock file to use: `configured` when hepd.conf/UCI set xtables_lock, else $XT_LOCK_NAME when
+// The lock file to use: `configured` when hepd.conf/UCI set xtables_lock, else $XTABLES_LOCKFILE when
 // set (iptables honours it the same way), else `configured` (the default, /run/xtables.lock).
 std::string xtables_lock_path(const std::string& configured, bool set_in_config);
 

@@ -51,7 +51,7 @@ namespace hepd {
 
 std::string xtables_lock_path(const std::string& configured, bool set_in_config) {
     if (set_in_config) return configured;
-    const char* env = std::getenv("XT_LOCK_NAME");  // as iptables reads it
+    const char* env = std::getenv("XTABLES_LOCKFILE");  // as iptables 1.8 reads it
     return env != nullptr && *env != '\0' ? std::string(env) : configured;
 }
 

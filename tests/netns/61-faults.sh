@@ -15,7 +15,7 @@
 # endpoint lands on eth1, then 8057 from far falls to the end-of-tier drop.
 #
 # Faults and how they are made (never anything global: the xtables lock is a private file through
-# XT_LOCK_NAME, which hepd honours as iptables does; the rest are test hooks, files whose presence
+# XTABLES_LOCKFILE, which hepd honours as iptables does; the rest are test hooks, files whose presence
 # turns the fault on, see test_hook() in include/hepd/files.hpp):
 #   A  the ip_set module missing       HEPD_TEST_NO_IPSET (checked when hepd opens libipset)
 #   B  a commit refused by the kernel  HEPD_TEST_FAIL_COMMIT (before each libiptc commit)
@@ -33,7 +33,7 @@ export HEPDT_DAEMON=1
 . "$(dirname "$0")/lib.sh"
 require_hepd_print "$SCENARIO"
 
-export XT_LOCK_NAME=$T/xtables.lock
+export XTABLES_LOCKFILE=$T/xtables.lock
 export HEPD_TEST_NO_IPSET=$T/fault-no-ipset
 export HEPD_TEST_FAIL_COMMIT=$T/fault-commit
 export HEPD_TEST_NETLINK_RCVBUF=4096
@@ -160,11 +160,11 @@ _kernel_equals_print dut
 # ---------------------------------------------------------------------------------------------
 phase "C the xtables lock held longer than lock_wait"
 pid=$(daemon_pid)
-desc="hepd uses the private lock file named by XT_LOCK_NAME, not /run/xtables.lock"
-check_pass bash -c "ls -l /proc/$pid/fd 2>/dev/null | grep -qF '$XT_LOCK_NAME'"
+desc="hepd uses the private lock file named by XTABLES_LOCKFILE, not /run/xtables.lock"
+check_pass bash -c "ls -l /proc/$pid/fd 2>/dev/null | grep -qF '$XTABLES_LOCKFILE'"
 good=$(hepd_rules)
 # -o: the sleep does not inherit the lock, so ending flock(1) releases it.
-flock -o "$XT_LOCK_NAME" sleep 60 &
+flock -o "$XTABLES_LOCKFILE" sleep 60 &
 holder=$!
 sleep 0.2
 sleeper=$(pgrep -P "$holder")
