@@ -520,7 +520,7 @@ std::string format_status_text(const StatusReport& r, size_t width) {
         const WatchdogEvent& e = r.watchdog[i];
         std::string line = "watch   ";
         if (!e.at.empty()) line += ascii(e.at) + " ";
-        lines.push_back(cut(line + ascii(e.what), width));
+        wrap(lines, line, ascii(e.what), width, 8, 2);
     }
 
     constexpr size_t max_details = 3;

@@ -81,10 +81,7 @@ int ms_until(Clock::time_point now, Clock::time_point t) {
 }
 
 std::string describe_exit(int status) {
-    if (WIFSIGNALED(status)) {
-        const int sig = WTERMSIG(status);
-        return std::string("killed by signal ") + std::to_string(sig) + " (" + strsignal(sig) + ")";
-    }
+    if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
     if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
     return "stopped";
 }
@@ -309,7 +306,7 @@ void Supervisor::worker_gone(const std::string& what) {
     std::string text = what + "; ";
     if (installed) {
         char buf[96];
-        std::snprintf(buf, sizeof buf, "default rules installed in %.1f ms", ms);
+        std::snprintf(buf, sizeof buf, "default rules installed (%.1f ms)", ms);
         text += buf;
     } else if (defaults_.empty()) {
         text += "no default rules yet (no good apply since this boot): the kernel keeps what it has";

@@ -185,9 +185,12 @@ std::vector<TextCase> text_cases() {
                          "apply   #1 ok (2 ms, -, 0 rules)\n"
                          "ENDPOINT none: no HostEndpoint of this node matches an interface\n"
                          "watch   (+2 earlier: logread -e hepd)\n"
-                         "watch   09:13 worker 803 missed heartbeats for 10 s; default rules installed; r~\n"
-                         "watch   09:14 worker 804 missed heartbeats for 10 s; default rules installed; r~\n"
-                         "watch   09:15 worker 805 missed heartbeats for 10 s; default rules installed; r~\n",
+                         "watch   09:13 worker 803 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n"
+                         "watch   09:14 worker 804 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n"
+                         "watch   09:15 worker 805 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n",
                          1});
     }
     {
