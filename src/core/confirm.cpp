@@ -157,9 +157,10 @@ std::optional<ConfirmMarker> parse_marker(std::string_view data) {
             m.hash = std::string(value);
             hash = true;
         } else if (key == "since" && !since) {
-            uint64_t v = 0;
-            if (!number(value, v)) return std::nullopt;
-            m.since = static_cast<int64_t>(v);
+            int64_t v = 0;
+            auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+            if (value.empty() || ec != std::errc() || p != value.data() + value.size()) return std::nullopt;
+            m.since = v;
             since = true;
         } else {
             return std::nullopt;

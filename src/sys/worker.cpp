@@ -230,7 +230,7 @@ private:
     std::optional<ReloadTrigger> deferred_;  // a reload that waits for the window to close
     bool run_deferred_ = false;
     std::string unapplied_change_;           // watch-only: when the files changed
-    std::string boot_note_;
+    std::string save_detail_;                // the whole error of the last failed confirm save
     std::optional<StatusWarning> rollback_warning_;
     std::optional<nf::Ruleset> published_;   // the default rules last handed to the supervisor
 
@@ -420,14 +420,22 @@ CommandReply Worker::do_reload(ReloadTrigger t, std::optional<uint32_t> requeste
         if (!deferred_ || t == ReloadTrigger::signal) deferred_ = t;
         HEPD_LOG_INFO("%s during a confirm window: applied after hepd confirm or hepd rollback", why);
         return ok("deferred\n");
-    case ReloadGate::watch_only:
-        if (unapplied_change_.empty()) {
+    case ReloadGate::watch_only: {
+        // Only say so when the files really differ from what runs (or do not load at all).
+        Diagnostics d;
+        auto cand = engine_.load(d);
+        if (cand && cand->hash == engine_.hash()) {
+            unapplied_change_.clear();
+        } else if (unapplied_change_.empty()) {
             unapplied_change_ = clock_text(time(nullptr));
             HEPD_LOG_WARN("the configuration on flash changed; not applied because confirm_timeout is %u s: run "
                           "`hepd apply` to apply it with a confirm window",
                           confirm_timeout);
         }
+        if (!cand) log_diagnostics(d);
+        io_->write_status_file();
         return ok("not applied\n");
+    }
     case ReloadGate::go: break;
     }
 
@@ -458,7 +466,8 @@ CommandReply Worker::do_reload(ReloadTrigger t, std::optional<uint32_t> requeste
         rollback_warning_.reset();
         if (auto r = store_.remove_marker(); !r) {
             HEPD_LOG_ERROR("confirm marker: %s", r.error().message().c_str());
-            confirm_.save_failed("cannot remove the marker: " + r.error().message());
+            confirm_.save_failed("cannot remove the confirm marker");
+            save_detail_ = r.error().message();
         }
     }
     io_->write_status_file();
@@ -528,7 +537,8 @@ CommandReply Worker::do_confirm() {
     const LoadedSetup cur = engine_.current();
     if (auto w = store_.write_snapshot(cur.sources); !w) {
         const std::string e = w.error().message();
-        confirm_.save_failed(e);
+        confirm_.save_failed(w.error().err ? std::strerror(w.error().err) : e);
+        save_detail_ = e;
         confirmed_.reset();
         HEPD_LOG_ERROR("CONFIRM NOT SAVED: %s. The applied rules stay (confirmed in RAM); after a restart hepd would "
                        "run the previous confirmed configuration; fix %s and run `hepd confirm` again",
@@ -629,14 +639,16 @@ void Worker::decorate(StatusReport& r) {
     case ConfirmState::Phase::rolled_back:
         if (r.state == DaemonState::enforcing) r.state = DaemonState::rolled_back;
         break;
-    case ConfirmState::Phase::unsaved:
-        r.warnings.push_back(StatusWarning{WarningKind::other, 1, {},
-                                           "confirmed in RAM only: saving to " + store_.dir() +
-                                               " failed: " + confirm_.save_error() +
-                                               "; after a restart hepd would run the previous confirmed "
-                                               "configuration; fix it and run hepd confirm again",
-                                           {}, true});
+    case ConfirmState::Phase::unsaved: {
+        StatusWarning w{WarningKind::other, 1, {},
+                        "confirmed in RAM only, not saved: " + confirm_.save_error() +
+                            "; after a restart hepd would run the previous confirmed configuration; fix "
+                            "confirmed_dir, then hepd confirm",
+                        {}, true};
+        if (!save_detail_.empty()) w.details.push_back(save_detail_);
+        r.warnings.push_back(std::move(w));
         break;
+    }
     case ConfirmState::Phase::none: break;
     }
     if (rollback_warning_) r.warnings.push_back(*rollback_warning_);

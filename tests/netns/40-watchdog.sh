@@ -84,10 +84,12 @@ expect_status() {  # expect_status CODE WORDS...: exit code and words in the tex
     else _fail "$_phase: hepd status exits $want and shows $* (exit $rc, missing$miss): $(head -c 600 "$T/status.out")"; fi
 }
 start_hepd() {  # hepd run in dut, in the background (the test's environment, hook included)
+    settle
     say "+ [dut] $HEPD run -c $CONF --stderr &"
     nsx dut "$HEPD" run -c "$CONF" --stderr >>"$T/hepd.log" 2>&1 &
 }
 stop_hepd() {  # SIGTERM to the supervisor, as procd sends it; waits until both are gone
+    settle
     local p w
     p=$(field pid) w=$(field worker)
     [ "${w:-0}" = 0 ] && w=$p
