@@ -52,8 +52,9 @@ private:
     size_t pos_ = 0;
 };
 
+// A decimal length as format_snapshot writes it: no sign, no leading zero (one spelling each).
 bool number(std::string_view s, uint64_t& out) {
-    if (s.empty() || s.size() > 12) return false;
+    if (s.empty() || s.size() > 12 || (s.size() > 1 && s[0] == '0')) return false;
     for (char c : s)
         if (c < '0' || c > '9') return false;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

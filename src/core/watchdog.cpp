@@ -86,7 +86,7 @@ std::optional<WatchFile> parse_watch_file(std::string_view data) {
             else if (value == "default_rules") w.state = WatchState::default_rules;
             else if (value == "stood_down") w.state = WatchState::stood_down;
             else return std::nullopt;
-        } else if (parse_int(value, n)) {
+        } else if (parse_int(value, n) && n >= 0) {
             if (key == "pid") w.pid = n;
             else if (key == "worker") w.worker = n;
             else if (key == "restarts") w.restarts = static_cast<uint64_t>(n);
