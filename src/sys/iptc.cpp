@@ -506,8 +506,18 @@ struct TableView {
     std::map<std::string, std::vector<std::string>> jumps;    // built-in chain -> target of each rule ("" = foreign)
 };
 
+struct EncodedTable {
+    std::map<std::string, std::vector<Encoded>> chains;
+};
+
+// `want`, when given, limits the copies of rule bytes to the chains it has: a stale chain is only
+// flushed and deleted, so its name is all that is needed (the supervisor's default rules replace
+// a whole policy without copying it).
 template <class F>
-TableView<F> read_view(xtc_handle* h) {
+TableView<F> read_view(xtc_handle* h, const EncodedTable* want = nullptr);
+
+template <class F>
+TableView<F> read_view(xtc_handle* h, const EncodedTable* want) {
     TableView<F> v;
     for (const char* c = F::first_chain(h); c; c = F::next_chain(h)) {
         const std::string name = c;
@@ -515,6 +525,7 @@ TableView<F> read_view(xtc_handle* h) {
         if (!builtin && !names::is_owned_chain(name)) continue;
         std::vector<std::string>* jumps = builtin ? &v.jumps[name] : nullptr;
         KernelChain* kc = builtin ? nullptr : &v.owned[name];
+        if (kc && want && !want->chains.count(name)) continue;
         for (auto* e = F::first_rule(c, h); e; e = F::next_rule(e, h)) {
             const char* t = F::get_target(e, h);
             std::string target = t ? t : "";
@@ -535,9 +546,6 @@ TableView<F> read_view(xtc_handle* h) {
 
 // ---- planning and writing ------------------------------------------------------------------
 
-struct EncodedTable {
-    std::map<std::string, std::vector<Encoded>> chains;
-};
 
 template <class F>
 Result<EncodedTable> encode_table(const nf::TableRuleset& t, SetIndex& sets) {
@@ -745,7 +753,7 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
             const int e = errno;
             return sys_error(call_error("init", table, want.table, F::family), e, F::strerror_(e));
         }
-        TableView<F> view = read_view<F>(handle.h);
+        TableView<F> view = read_view<F>(handle.h, enc);
         if (!table_differs<F>(view, want, *enc)) return false;
         ch = TableChange{want.table, F::family};
         auto w = write_table<F>(handle.h, view, want, *enc, sets, ch);
@@ -782,7 +790,7 @@ Result<std::vector<nf::Table>> diff_family(const nf::FamilyRuleset& desired) {
             const int e = errno;
             return sys_error(call_error("init", table, t.table, F::family), e, F::strerror_(e));
         }
-        if (table_differs<F>(read_view<F>(handle.h), t, *enc)) out.push_back(t.table);
+        if (table_differs<F>(read_view<F>(handle.h, &*enc), t, *enc)) out.push_back(t.table);
     }
     return out;
 }

@@ -140,10 +140,18 @@ Result<void> Supervisor::take_lock() {
     return {};
 }
 
+// At start, and again on SIGHUP for watchdog_timeout and the xtables lock (state_dir, where the
+// supervisor's lock and files are, stays what it was at start).
 void Supervisor::read_settings() {
     Diagnostics ignored;  // the worker reports them with file and line
-    cfg_ = load_daemon_settings(opts_.config_path, opts_.explicit_config, ignored);
-    if (!xt_lock_ || xt_lock_->path() != cfg_.xtables_lock) xt_lock_ = std::make_unique<XtablesLock>(cfg_.xtables_lock);
+    DaemonConfig next = load_daemon_settings(opts_.config_path, opts_.explicit_config, ignored);
+    if (!cfg_.state_dir.empty() && lock_fd_ >= 0) next.state_dir = cfg_.state_dir;
+    cfg_ = std::move(next);
+    if (!xt_lock_ || xt_lock_->path() != cfg_.xtables_lock) {
+        xt_lock_ = std::make_unique<XtablesLock>(cfg_.xtables_lock);
+        // Opens the lock file now rather than at the moment of a failure (one try, at once).
+        if (xt_lock_->acquire(0)) xt_lock_->release();
+    }
 }
 
 void Supervisor::event(const std::string& what) {
