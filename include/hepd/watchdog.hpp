@@ -4,7 +4,8 @@
 //
 //   hepd run (supervisor)                                   worker (forked, event loop)
 //     | <---- heartbeat pipe: '.' alive, 'A' applied, ------ |
-//     |       'D' default rules rewritten, 'S' stand down    |
+//     |       'D' default rules rewritten, 'S' stand down,   |
+//     |       'T' exiting on SIGTERM                         |
 //     | reads STATE_DIR/default-rules on 'D' (iptc blobs)    | writes it after each good apply
 //     | writes STATE_DIR/watchdog on every event  --------->  | shows its events in status
 //
@@ -25,6 +26,7 @@ inline constexpr char beat_alive = '.';       // the loop turned (at least every
 inline constexpr char beat_applied = 'A';     // a full policy is in the kernel (healthy)
 inline constexpr char beat_defaults = 'D';    // STATE_DIR/default-rules was rewritten
 inline constexpr char beat_stand_down = 'S';  // `hepd teardown`: no default rules, no restart
+inline constexpr char beat_exiting = 'T';     // exiting on SIGTERM/SIGINT, the rules left in place
 
 // How often the worker beats for a given watchdog_timeout: a quarter of it, between 100 ms and
 // 1 s, so that a late wake-up or two never looks like a hang.

@@ -71,6 +71,10 @@ using std::chrono::seconds;
 constexpr Clock::time_point never = Clock::time_point::max();
 constexpr milliseconds install_retry{250};
 constexpr milliseconds stop_grace{4000};  // procd's term_timeout is 5 s
+// A worker that exits on SIGTERM while the supervisor is being stopped too (systemd's default
+// KillMode=control-group signals every process of the service at once) is no failure: its
+// supervisor's own SIGTERM is due, so wait that long for it before installing default rules.
+constexpr milliseconds exit_grace{500};
 constexpr size_t max_default_rules = size_t{64} << 20;
 
 int ms_until(Clock::time_point now, Clock::time_point t) {
@@ -105,7 +109,11 @@ private:
     pid_t self_ = 0;
     Clock::time_point last_beat_{}, restart_at_ = never, install_at_ = never;
     Clock::time_point healthy_since_{};
+    Clock::time_point grace_until_ = never;  // a worker that exited on SIGTERM: see exit_grace
+    std::string gone_what_;
     bool healthy_ = false;
+    bool worker_exiting_ = false;  // it said 'T'
+    int last_status_ = 0;
     bool stood_down_ = false;
     Backoff backoff_;
     IptcBlob defaults_;
@@ -119,6 +127,7 @@ private:
     void drain_beats(Clock::time_point now);
     void reap();
     void worker_gone(const std::string& what);
+    void worker_failed(const std::string& what);
     void kill_worker_hard();
     bool install_defaults();
     void stand_down(const std::string& why);
@@ -219,6 +228,7 @@ bool Supervisor::start_worker() {
     worker_ = pid;
     last_beat_ = Clock::now();
     healthy_ = false;
+    worker_exiting_ = false;
     restart_at_ = never;
     wf_.restart_at = 0;
     write_state();
@@ -249,6 +259,7 @@ void Supervisor::drain_beats(Clock::time_point now) {
                     break;
                 case beat_defaults: load_defaults(); break;
                 case beat_stand_down: stand_down("hepd teardown"); break;
+                case beat_exiting: worker_exiting_ = true; break;
                 default: break;
                 }
             }
@@ -267,7 +278,10 @@ void Supervisor::reap() {
         int status = 0;
         const pid_t pid = ::waitpid(-1, &status, WNOHANG);
         if (pid <= 0) return;
-        if (pid == worker_) worker_gone("worker " + std::to_string(pid) + " " + describe_exit(status));
+        if (pid == worker_) {
+            last_status_ = status;
+            worker_gone("worker " + std::to_string(pid) + " " + describe_exit(status));
+        }
     }
 }
 
@@ -290,7 +304,6 @@ void Supervisor::kill_worker_hard() {
 }
 
 void Supervisor::worker_gone(const std::string& what) {
-    const pid_t pid = worker_;
     worker_ = 0;
     if (beat_rd_ >= 0) {
         drain_beats(Clock::now());  // what it said before it died ('S' above all)
@@ -302,6 +315,18 @@ void Supervisor::worker_gone(const std::string& what) {
         event(what + "; stood down: not restarted");
         return;
     }
+    if (worker_exiting_ && WIFEXITED(last_status_) && WEXITSTATUS(last_status_) == 0) {
+        // Asked to stop by someone: see exit_grace. The loop calls worker_failed() after it.
+        worker_exiting_ = false;
+        gone_what_ = what + " after a SIGTERM not sent by hepd";
+        grace_until_ = Clock::now() + exit_grace;
+        return;
+    }
+    worker_failed(what);
+}
+
+void Supervisor::worker_failed(const std::string& what) {
+    grace_until_ = never;
     const auto now = Clock::now();
     const auto healthy_for = healthy_ ? std::chrono::duration_cast<seconds>(now - healthy_since_) : seconds(0);
     const seconds delay = backoff_.on_failure(healthy_for);
@@ -323,7 +348,6 @@ void Supervisor::worker_gone(const std::string& what) {
     }
     text += "; restart in " + std::to_string(delay.count()) + " s";
     HEPD_LOG_ERROR("watchdog: %s", text.c_str());
-    (void)pid;
     event(text);
 }
 
@@ -403,7 +427,7 @@ int Supervisor::run() {
     for (;;) {
         auto now = Clock::now();
         const auto hang_at = worker_ > 0 && beat_rd_ >= 0 ? last_beat_ + seconds(cfg_.watchdog_timeout) : never;
-        const auto next = std::min({hang_at, restart_at_, install_at_});
+        const auto next = std::min({hang_at, restart_at_, install_at_, grace_until_});
         pollfd fds[2] = {{sigfd_, POLLIN, 0}, {beat_rd_, POLLIN, 0}};
         const int n = ::poll(fds, beat_rd_ >= 0 ? 2 : 1, ms_until(now, next));
         if (n < 0 && errno != EINTR) {
@@ -445,8 +469,9 @@ int Supervisor::run() {
             worker_gone("worker " + std::to_string(pid) + " sent no heartbeat for " +
                         std::to_string(cfg_.watchdog_timeout) + " s: killed");
         }
+        if (now >= grace_until_) worker_failed(gone_what_);
         if (now >= install_at_ && worker_ <= 0) install_defaults();
-        if (worker_ <= 0 && !stood_down_ && now >= restart_at_) {
+        if (worker_ <= 0 && !stood_down_ && grace_until_ == never && now >= restart_at_) {
             ++wf_.restarts;
             if (start_worker()) {
                 HEPD_LOG_INFO("watchdog: worker %d started (restart %llu)", static_cast<int>(worker_),

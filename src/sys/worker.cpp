@@ -751,6 +751,7 @@ int Worker::run() {
                     do_reload(ReloadTrigger::signal, std::nullopt);
                 } else {
                     HEPD_LOG_INFO("signal %u: exiting; the rules stay in place", si.ssi_signo);
+                    hb_.send(beat_exiting);
                     return 0;
                 }
             }

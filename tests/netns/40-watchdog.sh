@@ -214,6 +214,16 @@ check "hepd run starts again (as procd would)" wait_for 5 bash -c "[ -S $T/run/h
 expect_status 0 ENFORCING
 
 # ---------------------------------------------------------------------------------------------
+phase "F2 SIGTERM to supervisor and worker at once (systemd stops the whole cgroup)"
+p=$(field pid) w=$(field worker)
+kill -TERM "$p" "$w"
+check "both stop" wait_for 8 bash -c "! kill -0 $p 2>/dev/null && ! kill -0 $w 2>/dev/null"
+check "the full policy stays: a worker stopped by SIGTERM with its supervisor is no failure" on_policy
+_daemon_ns=''
+start_hepd
+check "hepd run starts again" wait_for 5 bash -c "[ -S $T/run/hepd.sock ] && ip netns exec $(nsname dut) $HEPD status -c $CONF >/dev/null"
+
+# ---------------------------------------------------------------------------------------------
 phase "G hepd teardown while the daemon runs"
 check "hepd teardown exits 0" nsx dut "$HEPD" teardown -c "$CONF"
 check "every hepd chain and jump is gone" no_hepd
