@@ -63,7 +63,8 @@ BENCH_BIN   := $(BENCH_SRC:bench/%.cpp=$(BUILD)/bench/%)
 DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev \
                libiptc-dev libip4tc-dev libip6tc-dev libnl-3-dev libnl-route-3-dev \
                libinih-dev libyaml-dev libipset-dev libmnl-dev \
-               iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils
+               iptables ipset iproute2 iputils-ping socat netcat-openbsd procps kmod file binutils \
+               shellcheck busybox
 
 .PHONY: all deps check check-build asan-build check-run unit asan fuzz fuzz-build bench install clean demo help
 
@@ -118,14 +119,10 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.cpp build/fuzz/libcore.a
 
 fuzz-build: $(FUZZ_BIN)
 
+# Every harness for FUZZ_SECONDS, one at a time; tests/fuzz/run.sh prints the report table
+# (target, executions, corpus size, crashes: 0 or the artifact) and fails if any target found one.
 fuzz: $(FUZZ_BIN)
-	@for n in $(FUZZ_NAMES); do \
-	  mkdir -p build/fuzz/corpus-$$n; \
-	  echo "== fuzz $$n for $(FUZZ_SECONDS)s"; \
-	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    -dict=$$(test -f tests/fuzz/$$n.dict && echo tests/fuzz/$$n.dict || echo /dev/null) \
-	    build/fuzz/corpus-$$n tests/fuzz/corpus/$$n 2>&1 | grep -E 'stat::number_of_executed_units|ERROR|SUMMARY|Done' ; \
-	done
+	@bash tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 # Shell contenders (bench/*_bench.sh) run after the programs; they use build/hepd and
 # build/bench/workload_bench, and skip themselves with a message when not root.
@@ -163,10 +160,17 @@ demo: deps
 	@$(MAKE) --no-print-directory $(BUILD)/hepd
 	@bash tests/demo.sh
 
+# install: the binary, the systemd unit (in SYSTEMD_UNIT_DIR, default $(PREFIX)/lib/systemd/system,
+# pointing at $(PREFIX)/sbin/hepd), and /etc/hepd with the example hepd.conf unless one is there
+# (a reinstall keeps the operator's). Starts nothing: `systemctl enable --now hepd` does.
 install: $(BUILD)/hepd
 	install -D -m 0755 $(BUILD)/hepd $(DESTDIR)$(PREFIX)/sbin/hepd
-	install -D -m 0644 config/hepd.conf $(DESTDIR)/etc/hepd/hepd.conf
-	install -d $(DESTDIR)/etc/hepd/resources.d
+	install -d $(DESTDIR)$(or $(SYSTEMD_UNIT_DIR),$(PREFIX)/lib/systemd/system)
+	sed 's#/usr/sbin/hepd#$(PREFIX)/sbin/hepd#g' config/hepd.service \
+	  >$(DESTDIR)$(or $(SYSTEMD_UNIT_DIR),$(PREFIX)/lib/systemd/system)/hepd.service
+	chmod 0644 $(DESTDIR)$(or $(SYSTEMD_UNIT_DIR),$(PREFIX)/lib/systemd/system)/hepd.service
+	install -d -m 0755 $(DESTDIR)/etc/hepd $(DESTDIR)/etc/hepd/resources.d
+	test -e $(DESTDIR)/etc/hepd/hepd.conf || install -m 0644 config/hepd.conf $(DESTDIR)/etc/hepd/hepd.conf
 
 clean:
 	rm -rf build

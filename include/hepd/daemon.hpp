@@ -70,8 +70,9 @@ public:
     // had (each table commit is atomic), the error is recorded and the caller retries.
     ApplyOutcome apply(const std::vector<Link>& links);
 
-    // A full comparison of the kernel with the last applied ruleset; repairs what drifted by
-    // applying again (which rewrites only what differs).
+    // A full comparison of the kernel's tables with the last applied ruleset, and of the sets'
+    // headers (their members in full at most once per IptablesRefreshInterval); repairs what
+    // drifted by applying again (which rewrites only what differs).
     DriftReport check_and_repair();
 
     // Removes everything hepd owns from the kernel.
@@ -100,6 +101,8 @@ private:
     uint64_t apply_count_ = 0;
     uint64_t repairs_ = 0;
     Backends* backends_ = nullptr;
+    bool ipset_missing_logged_ = false;
+    std::chrono::steady_clock::time_point last_full_set_check_ = std::chrono::steady_clock::now();
 
     Result<void> open_backends();
 };

@@ -30,4 +30,10 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, u
 enum class FileKind { missing, regular, directory, other };
 FileKind file_kind(const std::string& path);
 
+// Fault injection for the test suites (tests/netns/61-faults.sh), never set in production: true
+// while the environment variable `env` (HEPD_TEST_*) names a file that exists, so a test turns
+// a fault on and off at run time by creating and removing that file. Unset: false, at the cost
+// of one getenv.
+bool test_hook(const char* env);
+
 }  // namespace hepd

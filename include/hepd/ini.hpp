@@ -17,9 +17,11 @@
 //   - CR LF line ends and a UTF-8 byte order mark are accepted.
 // Errors, each at its line (column 0), all collected: a line that is neither comment, header nor
 // key/value; a header without ']'; `[]`; a section name over 49 bytes (inih would cut it); an
-// empty key (`= v`); a NUL byte; and a line over 197 bytes without its line end (inih's
-// INI_MAX_LINE of 200 less CR, LF and NUL), reported as "line N is too long (M bytes; the limit is
-// 197)". Duplicate keys are not errors: every entry is returned, in file order.
+// empty key (`= v`); a NUL byte; and a line over max_line_bytes (4096) without its line end,
+// reported as "line N is too long (M bytes; the limit is 4096)". (inih's own line buffer holds 197
+// bytes; longer lines are handed to it as a short stand-in and their value put back, so a long
+// InterfaceExclude or failsafe list is read whole.) Duplicate keys are not errors: every entry is
+// returned, in file order.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +33,9 @@
 #include "hepd/diag.hpp"
 
 namespace hepd::ini {
+
+// The longest line hepd.conf may have, without its line end.
+inline constexpr size_t max_line_bytes = 4096;
 
 struct Entry {
     std::string section;  // as written, without brackets ("" before any section header)

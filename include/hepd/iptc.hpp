@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,10 @@
 #include "hepd/ruleset.hpp"
 
 namespace hepd {
+
+// The lock file to use: `configured` when hepd.conf/UCI set xtables_lock, else $XT_LOCK_NAME when
+// set (iptables honours it the same way), else `configured` (the default, /run/xtables.lock).
+std::string xtables_lock_path(const std::string& configured, bool set_in_config);
 
 // The advisory lock iptables takes around its read-modify-commit cycles.
 class XtablesLock {
@@ -128,5 +133,10 @@ struct RuleCounter {
     uint64_t bytes = 0;
 };
 Result<std::vector<RuleCounter>> iptc_chain_counters(uint8_t family, nf::Table table, const std::string& chain);
+// The counters of every hepd chain of one table, from one snapshot of it (one table read, where
+// iptc_chain_counters reads the whole table for each chain): for `hepd status`, which shows
+// every endpoint's and every policy's chains.
+using ChainCounters = std::map<std::string, std::vector<RuleCounter>, std::less<>>;
+Result<ChainCounters> iptc_table_counters(uint8_t family, nf::Table table);
 
 }  // namespace hepd

@@ -242,7 +242,8 @@ DaemonConfig load_daemon_config(const ini::File* ini, std::string_view ini_path,
             if (sec.type != "hepd") continue;
             if (first != nullptr) {
                 diags.error(Location{std::string(uci_path), sec.line, 0},
-                            "only one 'config hepd' section is allowed (the first is at line " +
+                            uci_section_ref(sec.type, sec.name, sec.type_index) +
+                                ": only one 'config hepd' section is allowed (the first is at line " +
                                 std::to_string(first->line) + ")");
                 continue;
             }
@@ -264,23 +265,23 @@ DaemonConfig load_daemon_config(const ini::File* ini, std::string_view ini_path,
                         if (a.guess == opt.name)
                             msg += " (did you mean '" + std::string(a.option) + "'?)";
                     }
-                    diags.error(loc, msg);
+                    diags.error(loc, ref + ": " + msg);
                     continue;
                 }
                 if (opt.is_list) {
-                    diags.error(loc, quote(opt.name) + " takes one value: use 'option " +
+                    diags.error(loc, ref + ": " + quote(opt.name) + " takes one value: use 'option " +
                                          opt.name + "', not 'list'");
                     continue;
                 }
                 const std::string value = opt.values.empty() ? std::string() : opt.values.front();
                 if (value.empty()) continue;
                 if (auto prob = row->parse(value, true, c)) {
-                    diags.error(loc, opt.name + ": " + *prob);
+                    diags.error(loc, ref + ": " + opt.name + ": " + *prob);
                     continue;
                 }
                 c.origins[std::string(row->name)] = Location{ref, opt.line, 0};
                 if (auto it = ini_set.find(row); it != ini_set.end()) {
-                    diags.warning(loc, quote(opt.name) + " overrides [hepd] " +
+                    diags.warning(loc, ref + ": " + quote(opt.name) + " overrides [hepd] " +
                                            std::string(row->name) + " set at " +
                                            it->second.format() + " (UCI wins)");
                 }

@@ -556,7 +556,7 @@ FelixParams resolve_felix_params(const ini::File* ini, std::string_view ini_path
                 if (row == nullptr) continue;  // a daemon option, or unknown (reported there)
                 const Location loc{std::string(uci_path), opt.line, opt.col};
                 if (opt.is_list && !row->uci_list) {
-                    diags.error(loc, quote(opt.name) + " takes one value: use 'option " +
+                    diags.error(loc, ref + ": " + quote(opt.name) + " takes one value: use 'option " +
                                          opt.name + "', not 'list'");
                     continue;
                 }
@@ -566,11 +566,11 @@ FelixParams resolve_felix_params(const ini::File* ini, std::string_view ini_path
                     if (!raw.empty()) raw += ',';
                     raw += v;
                 }
-                if (!apply_raw(*row, raw, true, loc, Location{ref, opt.line, 0}, opt.name, p,
-                               diags))
+                if (!apply_raw(*row, raw, true, loc, Location{ref, opt.line, 0}, ref + ": " + opt.name,
+                               p, diags))
                     continue;
                 if (auto it = ini_set.find(row); it != ini_set.end()) {
-                    diags.warning(loc, quote(opt.name) + " overrides " + std::string(row->name) +
+                    diags.warning(loc, ref + ": " + quote(opt.name) + " overrides " + std::string(row->name) +
                                            " set at " + it->second.format() + " (UCI wins)");
                 }
             }

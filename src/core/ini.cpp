@@ -13,10 +13,13 @@
 //     one, so "the line being parsed" is always the last one handed out.
 //  2. Nothing is split or truncated. inih reads lines through a fixed buffer of `num` bytes
 //     (INI_MAX_LINE, 200; the reader is told the size) and would parse the rest of a longer line
-//     as a new line. The reader measures each line first: one longer than num - 3 bytes (room for
-//     CR, LF and NUL, as ini.h documents; 197 with the default build) is an error and inih gets
-//     an empty line in its place. Section names longer than inih's 49-byte section buffer would
-//     be cut by inih, so they are errors too.
+//     as a new line. The reader measures each line first. A line longer than max_line_bytes
+//     (4096) is an error and inih gets an empty line in its place. A longer line than inih's
+//     buffer holds (num - 3 bytes: room for CR, LF and NUL, as ini.h documents; 197 with the
+//     default build) but within max_line_bytes is handed to inih as a short stand-in of the same
+//     shape (`key=x`, or ` x` for a continuation line), and the handler puts the real value, cut
+//     and trimmed by inih's rules, in place of the `x`. Section names longer than inih's 49-byte
+//     section buffer would be cut by inih, so they are errors too.
 //  3. Every error is reported, not only inih's first: after inih is done with a line that it did
 //     not pass to the handler, finish_line() classifies it with inih's own rules (comment, blank,
 //     [section], or a syntax error). inih's return value is cross-checked against that, and
@@ -61,6 +64,13 @@ size_t inline_comment(std::string_view s, bool at_start_counts) {
     return std::string_view::npos;
 }
 
+// inih's treatment of a value: cut at an inline ';' comment (after whitespace), trimmed.
+std::string_view inih_value(std::string_view v) {
+    size_t c = inline_comment(v, false);
+    if (c != std::string_view::npos) v = v.substr(0, c);
+    return trim(v);
+}
+
 struct Reader {
     std::string_view text;
     std::string_view file;
@@ -71,6 +81,8 @@ struct Reader {
     uint32_t line = 0;   // number of the line inih is working on
     std::string content; // that line as handed to inih, without its line end
     bool replaced = false;  // the line was refused and inih got an empty line instead
+    bool stand_in = false;  // inih got a short stand-in; long_value is the real value
+    std::string long_value;
     bool handled = false;   // inih called the handler for it
     bool have_prev = false; // mirrors inih's prev_name: a key was read since the last header
     size_t last_entry = 0;  // index of the entry a continuation line extends
@@ -148,13 +160,14 @@ char* read_line(char* buf, int num, void* stream) noexcept {
         if (r->line == 1 && body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);
 
         const size_t limit = static_cast<size_t>(num) - 3;
+        r->stand_in = false;
         if (body.find('\0') != std::string_view::npos) {
             r->error(r->line, "line " + std::to_string(r->line) + " contains a NUL byte");
             r->replaced = true;
-        } else if (body.size() > limit) {
+        } else if (body.size() > max_line_bytes) {
             r->error(r->line, "line " + std::to_string(r->line) + " is too long (" +
                                   std::to_string(body.size()) + " bytes; the limit is " +
-                                  std::to_string(limit) + ")");
+                                  std::to_string(max_line_bytes) + ")");
             r->replaced = true;
         }
         if (r->replaced) {
@@ -172,6 +185,46 @@ char* read_line(char* buf, int num, void* stream) noexcept {
             }
         }
         if (hash != std::string_view::npos) body = body.substr(0, hash);
+        std::string stand_in;  // what inih gets in place of a line its buffer cannot hold
+        if (body.size() > limit) {
+            std::string_view t = trim(body);
+            const bool indented = is_space(body[0]);
+            if (t[0] == ';' || t[0] == '#') {
+                stand_in = ";";  // a long comment
+            } else if (indented && r->have_prev) {
+                stand_in = " x";  // a continuation line: inih passes the whole line as the value
+                r->long_value.assign(inih_value(t));
+                r->stand_in = true;
+            } else if (t[0] == '[') {
+                stand_in.assign(t.substr(0, std::min<size_t>(t.size(), limit)));  // too long a name
+                r->error(r->line, "section name is longer than " + std::to_string(max_section_name) + " bytes");
+                r->replaced = true;
+            } else {
+                size_t sep = 0;
+                while (sep < t.size() && t[sep] != '=' && t[sep] != ':' &&
+                       !((t[sep] == ';') && sep > 0 && is_space(t[sep - 1])))
+                    ++sep;
+                if (sep == t.size() || t[sep] == ';') {
+                    stand_in = "x";  // not key = value: inih reports it, finish_line says why
+                } else if (trim(t.substr(0, sep)).size() + 2 > limit) {
+                    // The stand-in `key=x` must fit in inih's buffer, as the key would on a
+                    // short line (fuzz_ini: a file read without errors reads back the same).
+                    r->error(r->line, "line " + std::to_string(r->line) + ": the key is longer than " +
+                                          std::to_string(limit - 2) + " bytes");
+                    r->replaced = true;
+                } else {
+                    stand_in = std::string(trim(t.substr(0, sep))) + "=x";
+                    r->long_value.assign(inih_value(t.substr(sep + 1)));
+                    r->stand_in = true;
+                }
+            }
+            if (r->replaced) {
+                r->content.clear();
+                std::memcpy(buf, "\n", 2);
+                return buf;
+            }
+            body = stand_in;
+        }
         r->content.assign(body);
         // (num - 3 >= body.size() leaves room for the line end and the NUL.)
         if (!body.empty()) std::memcpy(buf, body.data(), body.size());
@@ -193,7 +246,7 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
             // A continuation line: inih passes it whole; drop an inline comment and join it to
             // the previous value with a newline, as Python's configparser does (but without a
             // leading newline when the key's own line had no value).
-            std::string_view v(value);
+            std::string_view v = r->stand_in ? std::string_view(r->long_value) : std::string_view(value);
             size_t c = inline_comment(v, false);
             if (c != std::string_view::npos) v = trim(v.substr(0, c));
             if (!v.empty()) {
@@ -212,7 +265,10 @@ int on_entry(void* user, const char* section, const char* name, const char* valu
         Entry e;
         e.section = section;
         e.key.assign(key);
-        e.value = value;
+        if (r->stand_in)
+            e.value = std::move(r->long_value);
+        else
+            e.value = value;
         e.line = r->line;
         r->last_entry = r->out.entries.size();
         r->out.entries.push_back(std::move(e));

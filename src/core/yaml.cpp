@@ -12,11 +12,14 @@
 //     (Debian 12) does not recurse either and has no nesting limit of its own (that arrived after
 //     0.2.5), but its scanner hands out events after at most ~1024 characters of look-ahead (the
 //     simple-key limit), so 100k `[` are refused after the first 65.
-//  3. No alias expansion. Aliases are refused where they occur; anchors are accepted and ignored.
+//  3. No alias expansion. Aliases are refused: one error per file, at the first alias, with the
+//     count of the others (an alias bomb of thousands of `*a` gives one line, not thousands);
+//     anchors are accepted and ignored.
 //  4. No leaks on any path: the parser and every event are owned by RAII wrappers.
 //
 // Encoding: hepd resources are UTF-8. A UTF-8 byte order mark is dropped here and libyaml is told
-// the encoding, so UTF-16 input is reported as invalid UTF-8 instead of being decoded.
+// the encoding, so UTF-16 and UTF-32 input is never decoded: a file that starts with their byte
+// order mark, or with the NUL bytes of their encoding of ASCII text, gets one error that says so.
 #include "hepd/yaml.hpp"
 
 #include <yaml.h>
@@ -181,6 +184,8 @@ private:
     bool open(NodeKind kind, const yaml_event_t& ev, const yaml_char_t* tag);
     void attach(Node node);
     void report_parser_error(yaml_parser_t* p);
+    void report_aliases();
+    bool wide_encoding();
 
     std::string_view text_;  // the whole input, BOM included (for reader error positions)
     std::string_view file_;
@@ -193,7 +198,38 @@ private:
     bool in_doc_ = false;
     std::vector<Frame> stack_;
     size_t nodes_ = 0;
+    size_t aliases_ = 0;        // alias events seen
+    Location first_alias_;      // where the first one is
+    std::string first_alias_name_;
 };
+
+// UTF-16 and UTF-32, by their byte order marks or by the NUL bytes that ASCII text has in them.
+// libyaml would decode them; hepd reads UTF-8 only, and says so once instead of reporting the
+// first NUL byte as an invalid character.
+bool Builder::wide_encoding() {
+    auto b = [&](size_t i) { return i < text_.size() ? static_cast<unsigned char>(text_[i]) : 0x100u; };
+    const char* name = nullptr;
+    if (b(0) == 0xFF && b(1) == 0xFE && b(2) == 0 && b(3) == 0) name = "UTF-32 (little-endian)";
+    else if (b(0) == 0 && b(1) == 0 && b(2) == 0xFE && b(3) == 0xFF) name = "UTF-32 (big-endian)";
+    else if (b(0) == 0xFF && b(1) == 0xFE) name = "UTF-16 (little-endian)";
+    else if (b(0) == 0xFE && b(1) == 0xFF) name = "UTF-16 (big-endian)";
+    else if (text_.size() >= 4 && b(0) != 0 && b(1) == 0 && b(2) != 0 && b(3) == 0) name = "UTF-16 (little-endian)";
+    else if (text_.size() >= 4 && b(0) == 0 && b(1) != 0 && b(2) == 0 && b(3) != 0) name = "UTF-16 (big-endian)";
+    if (!name) return false;
+    diags_.error(Location{std::string(file_), 1, 1},
+                 std::string("the file is encoded in ") + name +
+                     "; hepd reads UTF-8 only (convert it, e.g. iconv -f " + std::string(name, 6) +
+                     " -t UTF-8)");
+    return true;
+}
+
+void Builder::report_aliases() {
+    if (aliases_ == 0) return;
+    std::string msg = "YAML aliases are not supported (*" + first_alias_name_ +
+                      "): hepd does not expand them; write the value out";
+    if (aliases_ > 1) msg += " (" + std::to_string(aliases_ - 1) + " more aliases in this file)";
+    diags_.error(first_alias_, msg);
+}
 
 std::vector<Document> Builder::run() {
     if (text_.size() > limits_.max_bytes) {
@@ -202,6 +238,7 @@ std::vector<Document> Builder::run() {
                          std::to_string(limits_.max_bytes) + " bytes");
         return {};
     }
+    if (wide_encoding()) return {};
     std::string_view body = text_;
     if (body.substr(0, utf8_bom.size()) == utf8_bom) {
         bom_ = utf8_bom.size();
@@ -226,6 +263,7 @@ std::vector<Document> Builder::run() {
         if (ev->type == YAML_STREAM_END_EVENT) break;
         if (!on_event(*ev)) break;
     }
+    report_aliases();
     return std::move(docs_);
 }
 
@@ -337,7 +375,12 @@ bool Builder::on_event(const yaml_event_t& ev) {
         in_doc_ = false;
         return true;
     case YAML_ALIAS_EVENT: {
-        diags_.error(at(file_, ev.start_mark), "YAML aliases are not supported");
+        if (aliases_++ == 0) {
+            first_alias_ = at(file_, ev.start_mark);
+            const auto* a = ev.data.alias.anchor;
+            first_alias_name_ = quote_for_message(a ? reinterpret_cast<const char*>(a) : "");
+            first_alias_name_ = first_alias_name_.substr(1, first_alias_name_.size() - 2);
+        }
         if (!count_node(ev.start_mark)) return false;
         Node n;  // a null placeholder keeps the tree's shape
         n.line = clamp32(ev.start_mark.line + 1);

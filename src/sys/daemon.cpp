@@ -73,8 +73,9 @@ void Engine::adopt(LoadedSetup l) {
 LoadedSetup Engine::current() const { return LoadedSetup{setup_, sources_, hash_}; }
 
 Result<void> Engine::open_backends() {
-    if (!backends_->lock || backends_->lock->path() != setup_.daemon.xtables_lock)
-        backends_->lock = std::make_unique<XtablesLock>(setup_.daemon.xtables_lock);
+    const std::string lock_path =
+        xtables_lock_path(setup_.daemon.xtables_lock, setup_.daemon.origins.count("xtables_lock") > 0);
+    if (!backends_->lock || backends_->lock->path() != lock_path) backends_->lock = std::make_unique<XtablesLock>(lock_path);
     if (!backends_->ipset) {
         auto s = IpsetBackend::open();
         if (!s) return s.error();
@@ -99,12 +100,27 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         last_apply_ = out;
         return out;
     };
-    if (auto b = open_backends(); !b) return fail(b.error());
+    // Without IP set support in the kernel (no ip_set module), a ruleset that needs no set is still
+    // programmed; one that needs sets is refused whole (rules without their sets would not mean
+    // what the policies say) and the previous rules stay. The next retry tries the kernel again.
+    if (auto b = open_backends(); !b) {
+        if (!backends_->lock || !compiled_.rules.sets.empty()) {
+            SysError e = b.error();
+            if (backends_->lock)
+                e.detail += "; the rules need " + std::to_string(compiled_.rules.sets.size()) +
+                            " IP sets, so nothing was changed";
+            return fail(e);
+        }
+        if (!ipset_missing_logged_) HEPD_LOG_WARN("%s; the rules need no IP set", b.error().message().c_str());
+        ipset_missing_logged_ = true;
+    }
     const unsigned wait_ms = setup_.daemon.lock_wait * 1000;
     // Sets before the rules that name them, stale sets after the rules stopped naming them.
-    auto synced = backends_->ipset->sync(compiled_.rules.sets);
-    if (!synced) return fail(synced.error());
-    out.set_changes += synced->created + synced->added + synced->removed;
+    if (backends_->ipset) {
+        auto synced = backends_->ipset->sync(compiled_.rules.sets);
+        if (!synced) return fail(synced.error());
+        out.set_changes += synced->created + synced->added + synced->removed;
+    }
     auto v4 = iptc_apply(compiled_.rules.v4, *backends_->lock, wait_ms);
     if (!v4) return fail(v4.error());
     out.tables_committed += v4->committed.size();
@@ -117,9 +133,11 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         if (!v6) return fail(v6.error());
         out.tables_committed += v6->committed.size();
     }
-    auto stale = backends_->ipset->destroy_stale(compiled_.rules.sets);
-    if (!stale) return fail(stale.error());
-    out.set_changes += stale->destroyed;
+    if (backends_->ipset) {
+        auto stale = backends_->ipset->destroy_stale(compiled_.rules.sets);
+        if (!stale) return fail(stale.error());
+        out.set_changes += stale->destroyed;
+    }
     out.ok = true;
     out.changed = out.tables_committed > 0 || out.set_changes > 0;
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
@@ -141,7 +159,22 @@ DriftReport Engine::check_and_repair() {
     };
     note(compiled_.rules.v4);
     if (compiled_.rules.v6) note(*compiled_.rules.v6);
-    if (backends_->ipset) {
+    // The sets: the header-only verify() (a set destroyed, recreated, flushed, grown or shrunk;
+    // it drops such sets from the backend's cache, so the apply below reads and repairs them),
+    // and a full read of every member at most once per IptablesRefreshInterval, which also
+    // catches a member swapped for another. Measured (20 sets of 1000 members, loaded 2-core
+    // machine): read() 250 ms, verify() 3 ms; 50 sets of 5000: 3.5 s and 25 ms.
+    const auto refresh = setup_.felix.iptables_refresh_interval;
+    const bool full = refresh.count() > 0 && Clock::now() - last_full_set_check_ >= refresh;
+    if (backends_->ipset && !full) {
+        auto n = backends_->ipset->verify();
+        if (!n)
+            HEPD_LOG_WARN("drift check of the sets failed: %s", n.error().message().c_str());
+        else if (*n > 0)
+            report.sets = true;
+    }
+    if (backends_->ipset && full) {
+        last_full_set_check_ = Clock::now();
         auto have = backends_->ipset->read();
         if (have) {
             for (const auto& want : compiled_.rules.sets) {

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 
 namespace hepd {
@@ -206,6 +207,13 @@ FileKind file_kind(const std::string& path) {
     if (S_ISREG(st.st_mode)) return FileKind::regular;
     if (S_ISDIR(st.st_mode)) return FileKind::directory;
     return FileKind::other;
+}
+
+bool test_hook(const char* env) {
+    const char* path = std::getenv(env);
+    if (path == nullptr || *path == '\0') return false;
+    struct stat st{};
+    return ::stat(path, &st) == 0;
 }
 
 }  // namespace hepd

@@ -65,6 +65,7 @@
 #include <mutex>
 #include <set>
 
+#include "hepd/files.hpp"
 #include "hepd/names.hpp"
 
 namespace hepd {
@@ -152,6 +153,12 @@ struct IpsetBackend::Impl {
 
     // Opens the session and checks the kernel's protocol version (IPSET_CMD_NONE does only that).
     Result<void> start() {
+        if (test_hook("HEPD_TEST_NO_IPSET")) {  // fault injection for tests/netns/61-faults.sh
+            // What a kernel without ip_set answers (nfnetlink has no such subsystem).
+            SysError e = ipset_open_error("Kernel error received: Invalid argument\n", 0);
+            e.detail += " (simulated: HEPD_TEST_NO_IPSET)";
+            return e;
+        }
         s = ipset_session_init(&collect_output, this);
         if (!s) return sys_error("ipset_session_init", ENOMEM);
         ipset_envopt_set(s, IPSET_ENV_QUIET);

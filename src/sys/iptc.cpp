@@ -42,12 +42,19 @@ extern "C" {
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
 }
 
+#include "hepd/files.hpp"
 #include "hepd/hash.hpp"
 #include "hepd/names.hpp"
 
 namespace hepd {
 
 // ---- the xtables lock ----------------------------------------------------------------------
+
+std::string xtables_lock_path(const std::string& configured, bool set_in_config) {
+    if (set_in_config) return configured;
+    const char* env = std::getenv("XT_LOCK_NAME");  // as iptables reads it
+    return env != nullptr && *env != '\0' ? std::string(env) : configured;
+}
 
 XtablesLock::~XtablesLock() {
     if (fd_ >= 0) close(fd_);
@@ -758,6 +765,9 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
         ch = TableChange{want.table, F::family};
         auto w = write_table<F>(handle.h, view, want, *enc, sets, ch);
         if (!w) return w.error();
+        if (test_hook("HEPD_TEST_FAIL_COMMIT"))  // fault injection for tests/netns/61-faults.sh
+            return sys_error(call_error("commit", table, want.table, F::family), EINVAL,
+                             "refused by the kernel (simulated: HEPD_TEST_FAIL_COMMIT)");
         if (F::commit(handle.h)) return true;
         const int e = errno;
         if (e == EAGAIN && attempt < 3) continue;  // the table changed under us: re-read, re-plan
@@ -824,7 +834,29 @@ Result<std::vector<RuleCounter>> counters_of(nf::Table t, const std::string& cha
     return out;
 }
 
+template <class F>
+Result<ChainCounters> table_counters_of(nf::Table t) {
+    const std::string table(nf::table_name(t));
+    Handle handle{F::init(table.c_str()), F::free_};
+    if (!handle.h) {
+        const int e = errno;
+        return sys_error(call_error("init", table, t, F::family), e, F::strerror_(e));
+    }
+    ChainCounters out;
+    for (const char* c = F::first_chain(handle.h); c; c = F::next_chain(handle.h)) {
+        if (std::strncmp(c, "hepd-", 5) != 0) continue;
+        auto& v = out[c];
+        for (auto* e = F::first_rule(c, handle.h); e; e = F::next_rule(e, handle.h))
+            v.push_back(RuleCounter{e->counters.pcnt, e->counters.bcnt});
+    }
+    return out;
+}
+
 }  // namespace
+
+Result<ChainCounters> iptc_table_counters(uint8_t family, nf::Table table) {
+    return family == 4 ? table_counters_of<V4>(table) : table_counters_of<V6>(table);
+}
 
 Result<IptcReport> iptc_apply(const nf::FamilyRuleset& desired, XtablesLock& lock, unsigned lock_wait_ms) {
     return desired.family == 4 ? apply_family<V4>(desired, lock, lock_wait_ms)

@@ -20,7 +20,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+
+#include "hepd/log.hpp"
 
 namespace hepd {
 
@@ -270,7 +273,14 @@ std::vector<LinkState> LinkTable::snapshot() const {
 
 void LinkMonitor::SockDeleter::operator()(struct nl_sock* sk) const noexcept { nl_socket_free(sk); }
 
-Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open() { return open(LinkMonitorOptions{}); }
+Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open() {
+    LinkMonitorOptions o;
+    // Fault injection for tests/netns/61-faults.sh: a tiny receive buffer, so that a burst of
+    // changes while the daemon is stopped overruns it (ENOBUFS) and forces a full resync.
+    if (const char* b = std::getenv("HEPD_TEST_NETLINK_RCVBUF"); b != nullptr && std::atoi(b) > 0)
+        o.rcvbuf_bytes = std::atoi(b);
+    return open(o);
+}
 
 Result<std::unique_ptr<LinkMonitor>> LinkMonitor::open(const LinkMonitorOptions& options) {
     std::unique_ptr<LinkMonitor> m(new LinkMonitor(options));
@@ -469,7 +479,7 @@ Result<bool> LinkMonitor::process() {
     }
     const int fd = nl_socket_get_fd(events_.get());
     const uint64_t ups_before = table_.up_transitions();
-    bool lost = false;
+    bool lost = false, overrun = false;
     for (size_t i = 0; i < options_.max_datagrams_per_call && !lost; ++i) {
         struct sockaddr_nl from{};
         socklen_t from_len = sizeof from;
@@ -481,7 +491,7 @@ Result<bool> LinkMonitor::process() {
             if (e == EAGAIN || e == EWOULDBLOCK) break;
             if (e == ENOBUFS) {
                 ++stats_.overruns;
-                lost = true;
+                lost = overrun = true;
                 break;
             }
             return sys_error("recv(netlink events)", e);
@@ -498,6 +508,10 @@ Result<bool> LinkMonitor::process() {
     }
     if (lost) {
         overrun_pending_ = true;
+        HEPD_LOG_WARN("netlink: interface notifications were lost (%s; receive buffer %d bytes): reading every "
+                      "link and address again",
+                      overrun ? "ENOBUFS: the kernel's queue overflowed" : "a notification larger than the buffer",
+                      stats_.rcvbuf);
         if (auto r = resync(); !r) return r.error();
     } else if (table_.up_transitions() != ups_before) {
         // Addresses the kernel made for the link that came up are not announced until DAD is

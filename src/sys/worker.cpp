@@ -85,6 +85,11 @@ public:
         old.swap(watches_);
         add(dir_of(s.config_path), {base_of(s.config_path)}, false);
         add(s.daemon.resource_dir, {}, true);
+        // The resource directory's own name in its parent too: a directory replaced by a rename
+        // or by a symlink swap (atomic deploys), or removed and made again, is watched anew.
+        std::string rd = s.daemon.resource_dir;
+        while (rd.size() > 1 && rd.back() == '/') rd.pop_back();
+        add(dir_of(rd), {base_of(rd)}, false);
         if (!s.daemon.uci_config.empty()) add(dir_of(s.daemon.uci_config), {base_of(s.daemon.uci_config)}, false);
         for (const auto& [wd, w] : old) {
             (void)w;

@@ -47,6 +47,19 @@ void add_endpoint_counters(const nf::Chain& chain, const std::vector<RuleCounter
     }
 }
 
+// Lost interface notifications (netlink ENOBUFS) and the full re-reads that repaired them: a past
+// event, so it does not make the daemon degraded.
+void add_netlink_warning(StatusReport& r, const LinkMonitor& links) {
+    const LinkMonitorStats& st = links.stats();
+    if (st.overruns == 0 && st.truncated == 0) return;
+    StatusWarning w;
+    w.kind = WarningKind::backend_error;
+    w.count = st.overruns + st.truncated;
+    w.message = "netlink: interface notifications lost (" + std::to_string(st.overruns) +
+                " overruns); every link and address was read again (" + std::to_string(st.resyncs) + " full reads)";
+    r.warnings.push_back(std::move(w));
+}
+
 }  // namespace
 
 std::vector<WatchdogEvent> read_watchdog_events(const std::string& state_dir) {
@@ -100,6 +113,18 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
         const nf::TableRuleset* t = f->find(nf::Table::filter);
         return t ? t->find(name) : nullptr;
     };
+    // Rule counters: one read of each family's filter table for the whole report.
+    ChainCounters counters4, counters6;
+    if (with_counters) {
+        if (auto c = iptc_table_counters(4, nf::Table::filter)) counters4 = std::move(*c);
+        if (rules.v6)
+            if (auto c = iptc_table_counters(6, nf::Table::filter)) counters6 = std::move(*c);
+    }
+    auto counters_of = [&](uint8_t fam, const std::string& name) -> const std::vector<RuleCounter>* {
+        const ChainCounters& m = fam == 4 ? counters4 : counters6;
+        auto it = m.find(name);
+        return it == m.end() ? nullptr : &it->second;
+    };
     std::vector<std::string> bound;
     for (const auto& b : engine.compiled().bindings) {
         EndpointStatus e;
@@ -123,8 +148,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::endpoint_chain(kind, b.iface);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
-                    if (counters) add_endpoint_counters(*c, *counters, acc, drop);
+                    if (const auto* counters = counters_of(fam, name)) add_endpoint_counters(*c, *counters, acc, drop);
                 }
             }
             e.accepted = acc;
@@ -153,7 +177,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
                     const std::string name = names::policy_chain(in, p.name);
                     const nf::Chain* c = chain_of(fam, name);
                     if (!c) continue;
-                    auto counters = iptc_chain_counters(fam, nf::Table::filter, name);
+                    const auto* counters = counters_of(fam, name);
                     if (!counters || counters->size() != c->rules.size()) continue;
                     for (size_t i = 0; i < c->rules.size(); ++i) {
                         const auto& t = c->rules[i].target;
@@ -233,6 +257,7 @@ void WorkerIo::handle_pollfds(const std::vector<pollfd>& /*fds*/, size_t /*first
 
 StatusReport WorkerIo::report(bool with_counters) {
     StatusReport r = make_status_report(engine_, links_.snapshot(), with_counters, started_, warnings_);
+    add_netlink_warning(r, links_);
     if (decorate_) decorate_(r);
     return r;
 }

@@ -44,6 +44,9 @@ cat >"$tmp/mocks.sh" <<'EOF'
 extra_command() { _log extra_command "$@"; }
 # rc.common's procd start: rc_procd start_service, whose procd_close_service calls service_triggers.
 start() { _log start "$@"; start_service "$@"; service_triggers; }
+# rc.common's procd stop, under another name (the script must not define stop): stop_service
+# first, while the instance still runs, then procd_kill, which has procd send it SIGTERM.
+_rc_stop() { _log stop "$@"; stop_service "$@"; procd_kill hepd "$1"; }
 
 # procd.sh
 procd_open_instance() { _log procd_open_instance "$@"; }
@@ -165,7 +168,7 @@ cat >"$tmp/bin/uci" <<'EOF'
 . "$HEPD_TEST_LIB/log.sh"
 _log uci "$@"
 case "$*" in
-'-q get hepd.main') [ "${HEPD_TEST_HAS_MAIN:-0}" = 1 ] && echo hepd && exit 0; exit 1 ;;
+*'-q get hepd.main') [ "${HEPD_TEST_HAS_MAIN:-0}" = 1 ] && echo hepd && exit 0; exit 1 ;;
 esac
 exit 0
 EOF
@@ -258,7 +261,7 @@ expect_file() {  # expect_file NAME FILE WANT_CONTENT
     if [ "$got" = "$3" ]; then ok "$1"; else not_ok "$1: [$got], want [$3]"; fi
 }
 
-validate="uci_load_validate hepd hepd main hepd_log_invalid enabled:bool:0 'mode:or(\"enforce\",\"audit\"):enforce' ipv6:bool:1 'failsafe_in:list(string)' 'failsafe_out:list(string)' 'chain_insert:or(\"insert\",\"append\"):insert' refresh_interval:uinteger:180 'confirm_timeout:range(0,86400):0' resource_dir:string 'log_level:or(\"error\",\"warn\",\"info\",\"debug\"):info' xtables_lock:string 'lock_wait:range(0,3600):5'"
+validate="uci_load_validate hepd hepd main hepd_log_invalid enabled:bool:0 'mode:or(\"enforce\",\"audit\"):enforce' ipv6:bool:1 'failsafe_in:list(string)' 'failsafe_out:list(string)' 'chain_insert:or(\"insert\",\"append\"):insert' refresh_interval:ufloat:180 'confirm_timeout:range(0,86400):0' resource_dir:string 'log_level:or(\"error\",\"warn\",\"info\",\"debug\"):info' xtables_lock:string 'lock_wait:range(0,3600):5'"
 validate_describe=${validate/hepd hepd main hepd_log_invalid/hepd hepd \'\' \'\'}
 instance="procd_open_instance
 procd_set_param command /usr/sbin/hepd run -c /etc/hepd/hepd.conf
@@ -429,6 +432,11 @@ $triggers_disabled"
     # stop
     run "$sh" "$init" enabled stop_service
     expect_calls "stop: hepd teardown $S" 0 "hepd teardown -c /etc/hepd/hepd.conf"
+    run "$sh" "$init" enabled _rc_stop HEPD_TEST_RUNNING=1
+    expect_calls "stop: hepd teardown while the daemon still runs (it stands down), then procd kills it $S" 0 \
+"stop
+hepd teardown -c /etc/hepd/hepd.conf
+procd_kill hepd ''"
     run "$sh" "$init" enabled stop_service HEPD_TEST_TEARDOWN_RC=1
     expect_calls "stop: a failed teardown is logged and returned $S" 1 \
 "hepd teardown -c /etc/hepd/hepd.conf
@@ -457,16 +465,29 @@ logger -s -t hepd -p daemon.err 'hepd teardown failed (exit 1): cannot lock'"
     run "$sh" "$hotplug" enabled '(. "$0")' ACTION=remove
     expect_calls "firewall hotplug remove: nothing $S" 0 ""
 
-    # /etc/uci-defaults/90-hepd, run as a script
-    run "$sh" /dev/null enabled '$HEPD_TEST_SH "$HEPD_TEST_DEFAULTS"' HEPD_TEST_HAS_MAIN=1 \
-        HEPD_TEST_SH="$sh" HEPD_TEST_DEFAULTS="$defaults"
-    expect_calls "uci-defaults with config hepd 'main' present: no change $S" 0 "uci -q get hepd.main"
-    run "$sh" /dev/null enabled '$HEPD_TEST_SH "$HEPD_TEST_DEFAULTS"' HEPD_TEST_SH="$sh" HEPD_TEST_DEFAULTS="$defaults"
-    expect_calls "uci-defaults without it: adds it disabled, exit 0 $S" 0 \
-"uci -q get hepd.main
-uci -q set hepd.main=hepd
-uci -q set hepd.main.enabled=0
-uci -q commit hepd"
+    # /etc/uci-defaults/90-hepd, run as a script, and sourced in a subshell as postinst and
+    # /etc/init.d/boot do; UCI_CONFIG_DIR stands for /etc/config.
+    ucidir=$tmp/ucidir
+    for how in '$HEPD_TEST_SH "$HEPD_TEST_DEFAULTS"' '(. "$HEPD_TEST_DEFAULTS")'; do
+        rm -rf "$ucidir"; mkdir -p "$ucidir"; echo "# the operator's" >"$ucidir/hepd"
+        run "$sh" /dev/null enabled "$how" HEPD_TEST_HAS_MAIN=1 UCI_CONFIG_DIR="$ucidir" \
+            HEPD_TEST_SH="$sh" HEPD_TEST_DEFAULTS="$defaults"
+        expect_calls "uci-defaults with config hepd 'main' present: no change ($how) $S" 0 \
+            "uci -c $ucidir -q get hepd.main"
+        expect_file "... and the file is left as it was ($how) $S" "$ucidir/hepd" "# the operator's"
+        run "$sh" /dev/null enabled "$how" UCI_CONFIG_DIR="$ucidir" \
+            HEPD_TEST_SH="$sh" HEPD_TEST_DEFAULTS="$defaults"
+        expect_calls "uci-defaults without it: adds it disabled, exit 0 ($how) $S" 0 \
+"uci -c $ucidir -q get hepd.main
+uci -c $ucidir -q set hepd.main=hepd
+uci -c $ucidir -q set hepd.main.enabled=0
+uci -c $ucidir -q commit hepd"
+        rm -f "$ucidir/hepd"
+        run "$sh" /dev/null enabled "$how" UCI_CONFIG_DIR="$ucidir" \
+            HEPD_TEST_SH="$sh" HEPD_TEST_DEFAULTS="$defaults"
+        [ "$rc" = 0 ] && [ -f "$ucidir/hepd" ] && ok "uci-defaults without /etc/config/hepd: creates it for uci set ($how) $S" \
+            || not_ok "uci-defaults without the file: exit $rc, file $(ls "$ucidir") ($how) $S"
+    done
 done
 [ "${#shells[@]}" -gt 1 ] || ok "busybox ash runs (skipped: busybox not installed, dash only)"
 
@@ -495,10 +516,39 @@ fi
 
 if [ -x "$HEPD" ]; then
     expect_contains "shipped /etc/config/hepd is valid" 0 "ok: 1 file" "$HEPD" check "$files/hepd.config"
-    # The commented examples, uncommented, are valid too (wan is a network=, unresolved here).
-    sed -E 's/^#(config |\t)/\1/' "$files/hepd.config" >"$tmp/examples.uci"
-    expect_contains "the examples in /etc/config/hepd are valid" 0 \
+    # The commented examples and defaults, uncommented, are valid too (wan is a network=,
+    # unresolved here), and hepd warns about nothing but that.
+    sed -E 's/^#(config |\t)/\1/; s/^\t# (option [a-z_0-9]+ '"'"'[^'"'"']*'"'"')$/\t\1/' \
+        "$files/hepd.config" >"$tmp/examples.uci"
+    [ "$(grep -c "^	option \(chain_insert\|refresh_interval\|confirm_timeout\|log_level\|lock_wait\) " \
+        "$tmp/examples.uci")" = 5 ] || not_ok "the commented defaults of config hepd 'main' were not uncommented"
+    expect_contains "the examples and commented defaults in /etc/config/hepd are valid" 0 \
         "1 HostEndpoint, 3 GlobalNetworkPolicies, 1 GlobalNetworkSet" "$HEPD" check "$tmp/examples.uci"
+    expect_stderr "... with one warning only: the unresolved network" 0 \
+        "$tmp/examples.uci:52:17: warning: uci:wan: network: 'wan' is not resolved to a device now; the endpoint is inactive until it is" \
+        "$HEPD" check "$tmp/examples.uci"
+    # Every option procd validates (hepd_validate_main) is one hepd reads in config hepd 'main':
+    # each with its validation default, or a sample when it has none.
+    {
+        printf "config hepd 'main'\n"
+        sed -n "/^hepd_validate_main()/,/^}/s/^[[:space:]]*'\([a-z_0-9]*\):[^']*'.*/\1/p" "$files/hepd.init" |
+            while read -r o; do
+                spec=$(grep -o "'$o:[^']*'" "$files/hepd.init" | head -1 | tr -d "'")
+                v=${spec#*:}; v=${v#*:}
+                case $o in
+                failsafe_in | failsafe_out) printf "\tlist %s 'tcp:22'\n" "$o" ;;
+                resource_dir) printf "\toption %s '/etc/hepd/resources.d'\n" "$o" ;;
+                xtables_lock) printf "\toption %s '/var/run/xtables.lock'\n" "$o" ;;
+                *) [ "$v" != "$spec" ] && [ "${spec#*:}" != "$v" ] || v=MISSING
+                   printf "\toption %s '%s'\n" "$o" "$v" ;;
+                esac
+            done
+    } >"$tmp/validated.uci"
+    n_opts=$(grep -c '^	' "$tmp/validated.uci")
+    [ "$n_opts" -ge 12 ] && ! grep -q MISSING "$tmp/validated.uci" \
+        && expect_stderr "the $n_opts options procd validates, with their defaults, are hepd's own" 0 "" \
+            "$HEPD" check "$tmp/validated.uci" \
+        || not_ok "reading hepd_validate_main: $(cat "$tmp/validated.uci")"
     # The networks map the init script writes is the one hepd reads: wan resolves.
     run dash "$init" networks start_service HEPD_TEST_DEV_wan=pppoe-wan HEPD_TEST_PHYSDEV_lan=br-lan
     printf '[hepd]\nnode = openwrt\nuci_config = %s\nstate_dir = %s\nresource_dir = %s\n' \
@@ -564,7 +614,7 @@ INCLUDE_DIR:=$(TOPDIR)/include
 BUILD_DIR:=$(TOPDIR)/build_dir
 CP:=cp -fpR
 TARGET_CROSS:=
-TARGET_CFLAGS:=-O1
+TARGET_CFLAGS:=-O0
 TARGET_CXXFLAGS=$(TARGET_CFLAGS)
 TARGET_LDFLAGS:=
 TARGET_AR:=gcc-ar
@@ -572,7 +622,7 @@ PKG_CONFIG:=pkg-config
 EOF
     cat >"$top/include/package.mk" <<'EOF'
 PKG_BUILD_DIR ?= $(BUILD_DIR)/$(PKG_NAME)-$(PKG_VERSION)
-PKG_JOBS:=-j4
+PKG_JOBS:=-j2
 MAKE_VARS = CFLAGS="$(TARGET_CFLAGS)" CXXFLAGS="$(TARGET_CXXFLAGS)" LDFLAGS="$(TARGET_LDFLAGS)"
 MAKE_FLAGS = CC=gcc CXX=g++ AR="$(TARGET_AR)"
 define Build/CoreTargets

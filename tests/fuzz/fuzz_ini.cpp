@@ -39,7 +39,7 @@ std::string write(const hepd::ini::File& f) {
         size_t nl = v.find('\n');
         std::string_view first = v.substr(0, nl);
         out += e.key + "=";
-        if (e.key.size() + 1 + first.size() > 197) out += "\n ";
+        if (e.key.size() + 1 + first.size() > hepd::ini::max_line_bytes) out += "\n ";
         out += first;
         out += "\n";
         while (nl != std::string_view::npos) {

@@ -722,18 +722,18 @@ TEST(ConfigUci, Errors) {
     resolve_felix_params(nullptr, "", &u, "/etc/config/hepd", {}, c.node, d);
     EXPECT_EQ(c.mode, RunMode::enforce);  // the second section is not applied
     EXPECT_EQ(lines_of(d), (Lines{
-        "/etc/config/hepd:9: error: only one 'config hepd' section is allowed (the first is at "
+        "/etc/config/hepd:9: error: uci:second: only one 'config hepd' section is allowed (the first is at "
         "line 1)",
-        "/etc/config/hepd:2:2: error: unknown option 'chain_insert_mode' in 'config hepd' (did you "
+        "/etc/config/hepd:2:2: error: uci:main: unknown option 'chain_insert_mode' in 'config hepd' (did you "
         "mean 'chain_insert'?)",
-        "/etc/config/hepd:3:2: error: option 'uci_config' cannot be set in the UCI file itself (set "
+        "/etc/config/hepd:3:2: error: uci:main: option 'uci_config' cannot be set in the UCI file itself (set "
         "it in hepd.conf)",
-        "/etc/config/hepd:4:2: error: 'ipv6' takes one value: use 'option ipv6', not 'list'",
-        "/etc/config/hepd:7:2: error: watchdog_timeout: '0' is out of range (1 to 3600)",
-        "/etc/config/hepd:8:2: error: unknown option 'bogus' in 'config hepd'",
-        "/etc/config/hepd:5:2: error: 'chain_insert' takes one value: use 'option chain_insert', "
+        "/etc/config/hepd:4:2: error: uci:main: 'ipv6' takes one value: use 'option ipv6', not 'list'",
+        "/etc/config/hepd:7:2: error: uci:main: watchdog_timeout: '0' is out of range (1 to 3600)",
+        "/etc/config/hepd:8:2: error: uci:main: unknown option 'bogus' in 'config hepd'",
+        "/etc/config/hepd:5:2: error: uci:main: 'chain_insert' takes one value: use 'option chain_insert', "
         "not 'list'",
-        "/etc/config/hepd:6:2: error: failsafe_in: entry 'sctp:9': protocol 'sctp' is not tcp or "
+        "/etc/config/hepd:6:2: error: uci:main: failsafe_in: entry 'sctp:9': protocol 'sctp' is not tcp or "
         "udp",
     }));
 }
@@ -756,9 +756,9 @@ TEST(ConfigUci, UciWinsOverHepdConfWithAWarning) {
     FelixParams p = resolve_felix_params(&f, "/etc/hepd/hepd.conf", &u, "/etc/config/hepd", {},
                                          c.node, d);
     EXPECT_EQ(lines_of(d), (Lines{
-        "/etc/config/hepd:2:2: warning: 'mode' overrides [hepd] mode set at /etc/hepd/hepd.conf:2 "
+        "/etc/config/hepd:2:2: warning: uci:main: 'mode' overrides [hepd] mode set at /etc/hepd/hepd.conf:2 "
         "(UCI wins)",
-        "/etc/config/hepd:3:2: warning: 'failsafe_in' overrides FailsafeInboundHostPorts set at "
+        "/etc/config/hepd:3:2: warning: uci:main: 'failsafe_in' overrides FailsafeInboundHostPorts set at "
         "/etc/hepd/hepd.conf:5 (UCI wins)",
     }));
     EXPECT_EQ(c.mode, RunMode::audit);
@@ -981,7 +981,7 @@ TEST(ConfigPrecedence, FourLayers) {
     uci::File u = uci_of("config hepd 'main'\n\toption iptables_filter_deny_action 'REJECT'\n");
     Diagnostics d;
     FelixParams p = resolve_felix_params(&f, "hepd.conf", &u, "/etc/config/hepd", fc, "r1", d);
-    EXPECT_EQ(lines_of(d), Lines{"/etc/config/hepd:2:2: warning: 'iptables_filter_deny_action' "
+    EXPECT_EQ(lines_of(d), Lines{"/etc/config/hepd:2:2: warning: uci:main: 'iptables_filter_deny_action' "
                                  "overrides IptablesFilterDenyAction set at hepd.conf:3 (UCI wins)"});
     EXPECT_EQ(format_felix_value(p, "InterfacePrefix"), "veth");
     EXPECT_EQ(p.origin("InterfacePrefix").format(), "resources.d/10-default.yaml:6:3");

@@ -23,8 +23,8 @@ std::string render(const File& f) {
 
 struct Case {
     std::string in;
-    const char* want;
-    const char* diags;
+    std::string want;
+    std::string diags;
 };
 
 void run(const Case& c) {
@@ -129,31 +129,44 @@ TEST(Ini, Errors) {
 }
 
 TEST(Ini, LongLines) {
-    // inih's line buffer is 200 bytes; a line may hold 197 (room for CR, LF and NUL), whatever
-    // its line end.
-    const std::string v195(195, 'x'), v196(196, 'x');
-    for (const std::string& in : {"k=" + v195 + "\n", "k=" + v195 + "\r\n", "k=" + v195,
-                                  "\xEF\xBB\xBFk=" + v195 + "\n"}) {
-        Diagnostics d;
-        File f = parse_ini(in, "hepd.conf", d);
-        EXPECT_TRUE(d.empty()) << d.format();
-        ASSERT_EQ(f.entries.size(), 1u);
-        EXPECT_EQ(f.entries[0].value, v195);
+    // inih's line buffer is 200 bytes (197 and CR, LF, NUL); longer lines up to max_line_bytes
+    // reach it as a stand-in and keep their whole value, whatever the line end.
+    const std::string v195(195, 'x'), v196(196, 'x'), v4094(4094, 'x'), v4095(4095, 'x');
+    for (const std::string* v : {&v195, &v196, &v4094}) {
+        for (const std::string& in : {"k=" + *v + "\n", "k=" + *v + "\r\n", "k=" + *v, "\xEF\xBB\xBFk=" + *v + "\n",
+                                      "k = " + *v + "  ; comment\n", "k : " + v->substr(2) + "  # comment\n"}) {
+            if (in.size() > max_line_bytes + 2) continue;  // the comment would make it too long
+            Diagnostics d;
+            File f = parse_ini(in, "hepd.conf", d);
+            EXPECT_TRUE(d.empty()) << d.format();
+            ASSERT_EQ(f.entries.size(), 1u);
+            EXPECT_EQ(f.entries[0].key, "k");
+            EXPECT_EQ(f.entries[0].value, in.find(':') == 2 ? v->substr(2) : *v);
+        }
     }
     Case cases[] = {
-        {"k=" + v196 + "\n", "", "hepd.conf:1: error: line 1 is too long (198 bytes; the limit is 197)\n"},
-        {"k=" + v196 + "\r\n", "", "hepd.conf:1: error: line 1 is too long (198 bytes; the limit is 197)\n"},
-        {"k=" + v196, "", "hepd.conf:1: error: line 1 is too long (198 bytes; the limit is 197)\n"},
+        {"k=" + v4095 + "\n", "", "hepd.conf:1: error: line 1 is too long (4097 bytes; the limit is 4096)\n"},
+        {"k=" + v4095 + "\r\n", "", "hepd.conf:1: error: line 1 is too long (4097 bytes; the limit is 4096)\n"},
+        {"k=" + v4095, "", "hepd.conf:1: error: line 1 is too long (4097 bytes; the limit is 4096)\n"},
         // A 1 MB value: one error, nothing split off it, the next lines read normally.
         {"[hepd]\nnode = " + std::string(1 << 20, 'n') + "\nipv6 = true\n[global]\nx = 1\n",
          "[hepd]@1\n[global]@4\nhepd.ipv6=<true>@3\nglobal.x=<1>@5\n",
-         "hepd.conf:2: error: line 2 is too long (1048583 bytes; the limit is 197)\n"},
-        // A long comment is still a long line.
-        {"; " + std::string(300, 'c') + "\n", "",
-         "hepd.conf:1: error: line 1 is too long (302 bytes; the limit is 197)\n"},
-        // A long continuation line does not end the multi-line value.
-        {"[s]\nk = a\n  " + std::string(300, 'c') + "\n  b\n", "[s]@1\ns.k=<a\\nb>@2\n",
-         "hepd.conf:3: error: line 3 is too long (302 bytes; the limit is 197)\n"},
+         "hepd.conf:2: error: line 2 is too long (1048583 bytes; the limit is 4096)\n"},
+        // Long comments are comments; a very long one is still a long line.
+        {"; " + std::string(300, 'c') + "\nk=1\n", ".k=<1>@2\n", ""},
+        {"; " + std::string(5000, 'c') + "\n", "", "hepd.conf:1: error: line 1 is too long (5002 bytes; the limit is 4096)\n"},
+        // A long continuation line is part of the multi-line value, a too long one is not.
+        {"[s]\nk = a\n  " + std::string(300, 'c') + "\n  b\n", "[s]@1\ns.k=<a\\n" + std::string(300, 'c') + "\\nb>@2\n", ""},
+        {"[s]\nk = a\n  " + std::string(5000, 'c') + "\n  b\n", "[s]@1\ns.k=<a\\nb>@2\n",
+         "hepd.conf:3: error: line 3 is too long (5002 bytes; the limit is 4096)\n"},
+        // Long lines that are not key = value, and a long key.
+        {"[s]\n" + std::string(300, 'y') + "\n", "[s]@1\n",
+         "hepd.conf:2: error: expected 'key = value', '[section]' or a comment\n"},
+        {"[s]\n" + std::string(300, 'y') + "=1\n", "[s]@1\n", "hepd.conf:2: error: line 2: the key is longer than 195 bytes\n"},
+        // A key that fits inih's buffer may have a long value (and reads back the same).
+        {"[s]\n" + std::string(195, 'y') + "=" + std::string(300, 'v') + "\n",
+         "[s]@1\ns." + std::string(195, 'y') + "=<" + std::string(300, 'v') + ">@2\n", ""},
+        {"[" + std::string(300, 's') + "]\n", "", "hepd.conf:1: error: section name is longer than 49 bytes\n"},
     };
     for (const auto& c : cases) run(c);
 }

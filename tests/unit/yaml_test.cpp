@@ -169,11 +169,14 @@ TEST(Yaml, Errors) {
         size_t docs;       // documents returned
         const char* want;  // every diagnostic, formatted
     } cases[] = {
-        // Aliases: refused where they are, parsing goes on.
+        // Aliases: refused, one error per file at the first alias with the count of the others;
+        // parsing goes on.
         {"a: &x 1\nb: *x\nc: *x\n", 1,
-         "t.yaml:2:4: error: YAML aliases are not supported\n"
-         "t.yaml:3:4: error: YAML aliases are not supported\n"},
-        {"- &a [1]\n- *a\n", 1, "t.yaml:2:3: error: YAML aliases are not supported\n"},
+         "t.yaml:2:4: error: YAML aliases are not supported (*x): hepd does not expand them; write "
+         "the value out (1 more aliases in this file)\n"},
+        {"- &a [1]\n- *a\n", 1,
+         "t.yaml:2:3: error: YAML aliases are not supported (*a): hepd does not expand them; write "
+         "the value out\n"},
         // Duplicate keys: at the second key, in any mapping, whatever the quoting.
         {"a: 1\nb: 2\na: 3\n", 1,
          "t.yaml:3:1: error: duplicate key 'a' in mapping (first at line 1, column 1)\n"},
@@ -221,9 +224,20 @@ TEST(Yaml, Errors) {
          "t.yaml:3:1: error: invalid input: control characters are not allowed (U+007F)\n"},
         {"x: \xE2\x80\xA8y: \x02", 0,
          "t.yaml:2:4: error: invalid input: control characters are not allowed (U+0002)\n"},
-        // UTF-16 (with its BOM) is not decoded: hepd resources are UTF-8.
+        // UTF-16 and UTF-32 (with a BOM, or ASCII text with its NUL bytes) are not decoded:
+        // hepd resources are UTF-8, and the one error says which encoding it saw.
         {std::string("\xFF\xFE" "a\0:\0 \0" "1\0", 10), 0,
-         "t.yaml:1:1: error: invalid input: invalid leading UTF-8 octet (byte 0xFF)\n"},
+         "t.yaml:1:1: error: the file is encoded in UTF-16 (little-endian); hepd reads UTF-8 only "
+         "(convert it, e.g. iconv -f UTF-16 -t UTF-8)\n"},
+        {std::string("\xFE\xFF" "\0a\0:", 6), 0,
+         "t.yaml:1:1: error: the file is encoded in UTF-16 (big-endian); hepd reads UTF-8 only "
+         "(convert it, e.g. iconv -f UTF-16 -t UTF-8)\n"},
+        {std::string("a\0:\0 \0" "1\0", 8), 0,
+         "t.yaml:1:1: error: the file is encoded in UTF-16 (little-endian); hepd reads UTF-8 only "
+         "(convert it, e.g. iconv -f UTF-16 -t UTF-8)\n"},
+        {std::string("\xFF\xFE\0\0" "a\0\0\0", 8), 0,
+         "t.yaml:1:1: error: the file is encoded in UTF-32 (little-endian); hepd reads UTF-8 only "
+         "(convert it, e.g. iconv -f UTF-32 -t UTF-8)\n"},
         {"\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 0,
          "t.yaml:1:1: error: invalid input: invalid leading UTF-8 octet (byte 0x89)\n"},
     };
@@ -328,7 +342,9 @@ TEST(Yaml, Get) {
 TEST(Yaml, FileNameInDiagnostics) {
     Diagnostics d;
     parse_yaml("a: *b\n", "resources.d/10-web.yaml", d);
-    EXPECT_EQ(d.format(), "resources.d/10-web.yaml:1:4: error: YAML aliases are not supported\n");
+    EXPECT_EQ(d.format(),
+              "resources.d/10-web.yaml:1:4: error: YAML aliases are not supported (*b): hepd does not "
+              "expand them; write the value out\n");
 }
 
 }  // namespace
