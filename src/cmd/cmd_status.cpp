@@ -19,6 +19,7 @@
 #include "hepd/control.hpp"
 #include "hepd/files.hpp"
 #include "hepd/iptc.hpp"
+#include "hepd/log.hpp"
 #include "hepd/setup.hpp"
 #include "hepd/status.hpp"
 #include "hepd/watchdog.hpp"
@@ -85,15 +86,6 @@ std::optional<WatchFile> live_supervisor(const std::string& state_dir) {
     return w;
 }
 
-std::string clock_text(int64_t t) {
-    const time_t tt = static_cast<time_t>(t);
-    tm tmv{};
-    localtime_r(&tt, &tmv);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
-    return buf;
-}
-
 // No worker answers, but the supervisor lives: what it says, and what the kernel holds.
 StatusReport from_supervisor(const DaemonConfig& d, const WatchFile& w) {
     StatusReport r = from_kernel(d);
@@ -109,7 +101,7 @@ StatusReport from_supervisor(const DaemonConfig& d, const WatchFile& w) {
     case WatchState::running: r.state = DaemonState::starting; break;
     }
     std::string line = "no worker answers; supervisor pid " + std::to_string(w.pid);
-    if (w.restart_at > 0) line += ", next restart at " + clock_text(w.restart_at);
+    if (w.restart_at > 0) line += ", next restart at " + wall_clock_text(w.restart_at);
     r.notes.insert(r.notes.begin(), line);
     return r;
 }

@@ -164,7 +164,7 @@ void Supervisor::read_settings() {
 }
 
 void Supervisor::event(const std::string& what) {
-    wf_.add_event(time(nullptr), what);
+    wf_.add_event(wall_seconds(), what);
     write_state();
 }
 
@@ -335,7 +335,7 @@ void Supervisor::worker_failed(const std::string& what) {
     const bool installed = install_defaults();
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     restart_at_ = now + delay;
-    wf_.restart_at = time(nullptr) + delay.count();
+    wf_.restart_at = wall_seconds() + delay.count();
     std::string text = what + "; ";
     if (installed) {
         char buf[96];

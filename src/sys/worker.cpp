@@ -165,13 +165,7 @@ private:
 };
 
 
-std::string clock_text(time_t t) {
-    tm tmv{};
-    localtime_r(&t, &tmv);
-    char buf[16];
-    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
-    return buf;
-}
+std::string clock_text(int64_t t) { return wall_clock_text(t); }
 
 // The heartbeat pipe to the supervisor. Writes never block: when the pipe is full the supervisor
 // is behind, and the bytes already queued say the same.
@@ -323,7 +317,7 @@ void Worker::boot() {
         confirmed_on_flash_ = snap->hash;
         engine_.adopt(std::move(*snap));
         confirm_.booted_rolled_back(marker->hash);
-        rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(time(nullptr)),
+        rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(wall_seconds()),
                                           d.why + " (confirmed_dir " + store_.dir() + ")", {}, false};
         if (d.mark_rolled_back) {
             ConfirmMarker m = *marker;
@@ -432,7 +426,7 @@ CommandReply Worker::do_reload(ReloadTrigger t, std::optional<uint32_t> requeste
         if (cand && cand->hash == engine_.hash()) {
             unapplied_change_.clear();
         } else if (unapplied_change_.empty()) {
-            unapplied_change_ = clock_text(time(nullptr));
+            unapplied_change_ = clock_text(wall_seconds());
             HEPD_LOG_WARN("the configuration on flash changed; not applied because confirm_timeout is %u s: run "
                           "`hepd apply` to apply it with a confirm window",
                           confirm_timeout);
@@ -503,7 +497,7 @@ CommandReply Worker::open_window(LoadedSetup candidate, uint32_t seconds, const 
             confirmed_on_flash_ = running.hash;
         }
     }
-    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::pending, candidate.hash, time(nullptr)}); !w) {
+    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::pending, candidate.hash, wall_seconds()}); !w) {
         HEPD_LOG_ERROR("cannot open a confirm window: %s", w.error().message().c_str());
         return fail(1, w.error().err ? w.error().err : EIO,
                     "not applied: writing the confirm marker failed: " + w.error().message());
@@ -526,7 +520,7 @@ CommandReply Worker::open_window(LoadedSetup candidate, uint32_t seconds, const 
     }
     const auto now = Clock::now();
     confirm_.open(now, seconds, hash);
-    const std::string at = clock_text(time(nullptr) + seconds);
+    const std::string at = clock_text(wall_seconds() + seconds);
     HEPD_LOG_WARN("applied with a confirm window: run `hepd confirm` within %u s, or the last confirmed "
                   "configuration returns at %s",
                   seconds, at.c_str());
@@ -578,7 +572,7 @@ CommandReply Worker::do_rollback(const char* why) {
     adopted(Diagnostics{}, "rollback");
     do_apply("rollback");
     confirm_.rolled_back();
-    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::rolled_back, rejected, time(nullptr)}); !w)
+    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::rolled_back, rejected, wall_seconds()}); !w)
         HEPD_LOG_WARN("confirm marker: %s (a restart also runs the confirmed configuration)",
                       w.error().message().c_str());
     const std::string text = std::string("rolled back (") + why + "): the apply of " + std::to_string(window) +
@@ -586,7 +580,7 @@ CommandReply Worker::do_rollback(const char* why) {
     HEPD_LOG_ERROR("ROLLED BACK: %s; the files on flash are not applied again until they change or `hepd apply` "
                    "applies them",
                    text.c_str());
-    rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(time(nullptr)), text, {}, false};
+    rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(wall_seconds()), text, {}, false};
     store_ = ConfirmStore(daemon().confirmed_dir);
     if (deferred_) run_deferred_ = true;
     io_->write_status_file();
@@ -638,7 +632,7 @@ void Worker::decorate(StatusReport& r) {
     case ConfirmState::Phase::pending: {
         r.state = DaemonState::pending_confirm;
         const uint64_t left = confirm_.seconds_left(now);
-        r.confirm = ConfirmReport{left, clock_text(time(nullptr) + static_cast<time_t>(left))};
+        r.confirm = ConfirmReport{left, clock_text(wall_seconds() + static_cast<int64_t>(left))};
         break;
     }
     case ConfirmState::Phase::rolled_back:

@@ -68,14 +68,7 @@ std::vector<WatchdogEvent> read_watchdog_events(const std::string& state_dir) {
     if (!text) return out;
     auto w = parse_watch_file(*text);
     if (!w) return out;
-    for (const auto& e : w->events) {
-        const time_t at = static_cast<time_t>(e.at);
-        tm t{};
-        localtime_r(&at, &t);
-        char buf[16];
-        std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", t.tm_hour, t.tm_min, t.tm_sec);
-        out.push_back(WatchdogEvent{buf, e.what});
-    }
+    for (const auto& e : w->events) out.push_back(WatchdogEvent{wall_clock_text(e.at), e.what});
     return out;
 }
 
