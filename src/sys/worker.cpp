@@ -241,7 +241,6 @@ private:
     Clock::time_point reload_at_ = never, retry_at_ = never, next_probe_{}, next_refresh_{};
     Clock::duration refresh_every_{};
     Clock::duration retry_delay_ = retry_first;
-    ReloadTrigger reload_trigger_ = ReloadTrigger::files;
     ProbeState probe_;
 
     static DaemonConfig default_config() { return DaemonConfig{}; }
@@ -326,6 +325,7 @@ void Worker::boot() {
                 HEPD_LOG_WARN("confirm marker: %s (a restart also runs the confirmed configuration)",
                               w.error().message().c_str());
         }
+        log_set_level(daemon().log_level);
         HEPD_LOG_INFO("configuration loaded from the confirmed snapshot: %s", summarize(engine_.setup()).c_str());
         return;
     }
@@ -503,9 +503,11 @@ CommandReply Worker::open_window(LoadedSetup candidate, uint32_t seconds, const 
                     "not applied: writing the confirm marker failed: " + w.error().message());
     }
     const std::string hash = candidate.hash;
+    const ConfirmStore window_store = store_;  // the marker's directory, for the whole window
     confirmed_ = std::move(running);
     engine_.adopt(std::move(candidate));
     adopted(d, "hepd apply with a confirm window");
+    store_ = window_store;
     if (!do_apply("apply with confirm window")) {
         const std::string err = engine_.last_apply().error;
         HEPD_LOG_ERROR("the candidate could not be applied (%s): restoring the confirmed configuration", err.c_str());
