@@ -7,7 +7,7 @@
 //
 //   request  = verb *( SP arg ) [CR] LF          at most 4096 bytes, LF included
 //   verbs    = "ping" | "status" | "status json" | "reload" | "apply" [SP seconds]
-//            | "confirm" | "rollback"            lower case; blanks are runs of SP/TAB
+//            | "confirm" | "rollback" | "teardown"   lower case; blanks are runs of SP/TAB
 //   seconds  = 1*DIGIT, value 0..86400            `apply` alone: the configured confirm_timeout
 //
 //   reply    = status-line LF body               then the server closes the connection
@@ -29,6 +29,9 @@
 //   ERR 11 too many clients                         more than max_clients connections
 //   ERR 27 reply too large                          the handler's reply exceeds max_reply
 //   ERR 24 daemon out of file descriptors           accept() failed with EMFILE/ENFILE
+//
+// The daemon's replies to reload, apply, confirm, rollback and teardown (OK and ERR alike) start
+// their body with a line "#exit N": the exit status the CLI command returns (README, CLI.md).
 //
 // For the CLI: ENOENT or ECONNREFUSED from the client means no daemon listens (exit 2);
 // ETIMEDOUT means it listens but does not answer (hung or stopped): report from the kernel.
@@ -64,7 +67,7 @@ namespace hepd {
 inline constexpr size_t control_max_request = 4096;
 inline constexpr uint32_t control_max_apply_timeout = 86400;  // seconds, as confirm_timeout
 
-enum class ControlVerb : uint8_t { ping, status, status_json, reload, apply, confirm, rollback };
+enum class ControlVerb : uint8_t { ping, status, status_json, reload, apply, confirm, rollback, teardown };
 std::string_view control_verb_name(ControlVerb v);  // "ping", "status", "status json", ...
 
 struct ControlRequest {

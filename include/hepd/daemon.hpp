@@ -41,14 +41,30 @@ struct DriftReport {
     bool any() const { return !tables.empty() || sets; }
 };
 
+// A configuration as loaded, with the bytes it was read from (commit-confirm keeps them).
+struct LoadedSetup {
+    Setup setup;
+    SetupSources sources;
+    std::string hash;  // sources_hash(sources)
+};
+
 class Engine {
 public:
     Engine(std::string config_path, bool explicit_path);
     ~Engine();
 
     // Loads the configuration. On errors the current setup stays and the diagnostics are kept
-    // (rejected_diagnostics()) until a good configuration arrives. Returns true when loaded.
+    // (rejected()) until a good configuration arrives. Returns true when loaded.
     bool reload(Diagnostics& diags);
+
+    // Reads and validates the files on flash without switching to them: nullopt (and rejected()
+    // set) on errors. `hash`, when given, receives the hash of what was read, valid or not.
+    std::optional<LoadedSetup> load(Diagnostics& diags, std::string* hash = nullptr);
+    // Makes `l` the configuration that apply() programs (a load() result, or a confirmed one).
+    void adopt(LoadedSetup l);
+    // The running configuration with its bytes (what a confirm window falls back to).
+    LoadedSetup current() const;
+    const std::string& hash() const { return hash_; }
 
     // Compiles for `links` and brings sets and rules to it. On failure the kernel keeps what it
     // had (each table commit is atomic), the error is recorded and the caller retries.
@@ -75,6 +91,8 @@ private:
     std::string config_path_;
     bool explicit_path_;
     Setup setup_;
+    SetupSources sources_;
+    std::string hash_;
     bool loaded_ = false;
     std::optional<Diagnostics> rejected_;
     Compiled compiled_;
@@ -93,10 +111,21 @@ struct RunOptions {
     std::string config_path;
     bool explicit_config = false;
     bool log_stderr = false;
-    bool once = false;  // apply once and exit (no event loop)
+    bool once = false;     // apply once and exit (no event loop, no supervisor)
+    int watchdog_fd = -1;  // the heartbeat pipe to the supervisor (watchdog.hpp); -1: none
 };
 
-// `hepd run`: returns the process exit status.
+// The worker (its event loop); returns the process exit status.
 int run_worker(const RunOptions& opts);
+
+// `hepd run`: the supervisor, which forks the worker and watches it (src/sys/supervisor.cpp);
+// with opts.once, the worker alone. Returns the process exit status.
+int run_supervisor(const RunOptions& opts);
+
+// Test hook, never set in production: HEPD_TEST_CRASH_ON_START=1 in the environment of `hepd run`
+// makes every worker abort as it starts; HEPD_TEST_CRASH_ON_START=/ABSOLUTE/PATH makes a worker
+// abort as it starts while that file exists (tests/netns/40-watchdog.sh holds the box on the
+// default rules with it, and checks the restart backoff).
+inline constexpr const char* test_crash_on_start_env = "HEPD_TEST_CRASH_ON_START";
 
 }  // namespace hepd

@@ -18,7 +18,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hepd/result.hpp"
@@ -92,6 +94,38 @@ struct OwnedView {
     bool hooked = false;  // a built-in chain jumps to hepd
 };
 Result<OwnedView> iptc_owned(uint8_t family, nf::Table table);
+
+// ---- prepared rules: the watchdog supervisor's default rules ----------------------------------
+//
+// A ruleset encoded into kernel entries ahead of time, so that applying it needs no compiling,
+// no encoding, no set lookup and no file read: at that moment only libiptc's own copy of each
+// table (and the comparison with it) is allocated. The worker packs the default rules after every
+// good apply (iptc_pack) and writes them to STATE_DIR/default-rules; the supervisor loads them
+// when told (IptcBlob::load, which checks every entry's offsets and every name, so that even a
+// damaged file cannot make it touch anything but hepd's chains and jumps) and applies them when
+// the worker fails. The rules must name no ipset (default rules never do).
+//
+// Blob: "HEPDIPTC", u32 version 1, u32 payload size, payload, SHA-256 of the payload. Payload:
+// u32 tables; per table u8 family, u8 table, u16 hooks, u32 chains; per hook u8 append, str
+// builtin, str chain; per chain str name, u32 rules; per rule u8 standard, u8 goto, str target,
+// u32 size, the kernel entry's bytes. str = u16 size + bytes. Integers in host order: the blob
+// never leaves the box that wrote it.
+Result<std::string> iptc_pack(const nf::Ruleset& rs);
+
+class IptcBlob {
+public:
+    IptcBlob();
+    static Result<IptcBlob> load(std::string_view bytes);
+    // Brings the kernel to the blob's tables (one commit per table that differs), as iptc_apply.
+    Result<IptcReport> apply(XtablesLock& lock, unsigned lock_wait_ms) const;
+    bool empty() const;
+    size_t tables() const;
+    size_t rules() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<const Impl> impl_;
+};
 
 // Packet and byte counters of every rule of one hepd chain (empty when the chain is absent).
 struct RuleCounter {

@@ -35,6 +35,11 @@ inline constexpr const char* to_hep_fwd = "hepd-to-hep-forward";
 inline constexpr const char* failsafe_in = "hepd-failsafe-in";
 inline constexpr const char* failsafe_out = "hepd-failsafe-out";
 inline constexpr const char* wl_to_host = "hepd-wl-to-host";
+// The supervisor's default rules (default_rules.hpp): one chain per direction for every
+// protected interface, in place of the endpoint chains.
+inline constexpr const char* default_in = "hepd-dfl-in";
+inline constexpr const char* default_out = "hepd-dfl-out";
+inline constexpr const char* default_fwd = "hepd-dfl-fwd";
 
 // Endpoint chains: kind is "fh", "th", "fhfw" or "thfw"; iface "*" is the all-interfaces endpoint.
 std::string endpoint_chain(std::string_view kind, std::string_view iface);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "hepd/config.hpp"
+#include "hepd/confirm.hpp"
 #include "hepd/diag.hpp"
 #include "hepd/ini.hpp"
 #include "hepd/model.hpp"
@@ -42,7 +43,18 @@ std::string local_hostname();
 
 // Loads the whole configured setup. A missing config file is an error when it was named
 // explicitly; the default path may be absent (built-in defaults apply, with a warning).
-Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics& diags);
+// `capture`, when given, receives the path and bytes of every file read and the directories
+// listed: the snapshot commit-confirm keeps of a configuration (confirm.hpp).
+Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics& diags,
+                 SetupSources* capture = nullptr);
+
+// Loads a configuration from a snapshot taken by load_setup, exactly as load_setup read those
+// files then (the same paths in messages); only STATE_DIR/networks is read live.
+Setup load_setup_snapshot(const SetupSources& from, Diagnostics& diags);
+
+// Only the daemon settings: hepd.conf and the `config hepd` section of the UCI file it names; no
+// resource is read, no YAML parsed. What the watchdog supervisor needs to start.
+DaemonConfig load_daemon_settings(const std::string& config_path, bool explicit_path, Diagnostics& diags);
 
 // Loads exactly the given paths (hepd check PATH...): .yaml/.yml files, directories (searched
 // recursively for .yaml/.yml resources and .conf INI files), INI files and UCI files (recognised by

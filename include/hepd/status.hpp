@@ -56,8 +56,10 @@ enum class DaemonState : uint8_t {
     degraded,         // rules in place, but something is wrong: see the warnings (exit 1)
     pending_confirm,  // an apply waits for `hepd confirm` before its deadline (exit 3)
     rolled_back,      // the last apply was not confirmed and was undone (exit 1)
-    default_rules,    // the supervisor installed the default rules after a worker failure (exit 1)
+    default_rules,    // the supervisor installed the default rules after a worker failure:
+                      // shown as DEGRADED, with the watchdog's events (exit 1)
     audit,            // mode=audit: LOG-only dry run, nothing is enforced (exit 1)
+    stood_down,       // `hepd teardown` removed the rules; the daemon enforces nothing (exit 2)
 };
 // "ENFORCING", "PENDING-CONFIRM", ... (text form); status_state_key: "pending_confirm" (JSON).
 std::string_view status_state_name(DaemonState s);
@@ -187,7 +189,7 @@ struct StatusReport {
 DaemonState effective_state(const StatusReport& r);
 
 // CLI.md: 0 enforcing, 1 degraded (and starting, rolled back, default rules, audit), 2 not
-// running, 3 confirm pending.
+// running (and stood down), 3 confirm pending.
 int status_exit_code(const StatusReport& r);
 
 // The screen described at the top of this file. Ends with '\n'; every line <= width characters.

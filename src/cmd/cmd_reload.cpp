@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// hepd reload [-c FILE]: 0 applied, 1 rejected (errors printed, old rules kept), 2 not running.
+// hepd reload [-c FILE]: 0 applied, 1 rejected (errors printed, old rules kept; or refused while
+// a confirm is pending), 2 not running. With confirm_timeout > 0 the apply gets that confirm
+// window (README, "Commit-confirm").
 #include <cstdio>
 #include <cstring>
 
@@ -12,30 +14,17 @@ namespace hepd::cmd {
 int cmd_reload(Args args) {
     const char* config_flag = nullptr;
     for (size_t i = 0; i < args.size(); ++i) {
-        if ((std::strcmp(args[i], "-c") == 0 || std::strcmp(args[i], "--config") == 0) && i + 1 < args.size()) {
-            config_flag = args[++i];
-        } else {
+        if (!config_arg(args, i, config_flag)) {
             std::fprintf(stderr, "hepd reload: unknown argument '%s' (usage: hepd reload [-c FILE])\n", args[i]);
             return 2;
         }
     }
     Diagnostics ignored;
-    Setup s = load_setup(config_path_from(config_flag), config_flag != nullptr, ignored);
+    const DaemonConfig d = load_daemon_settings(config_path_from(config_flag), config_flag != nullptr, ignored);
     ControlRequest req;
     req.verb = ControlVerb::reload;
     // A reload of a large configuration takes its time; the answer comes after the apply.
-    auto reply = control_call(s.daemon.socket, req, 60000);
-    if (!reply) {
-        std::fprintf(stderr, "hepd reload: the daemon is not running (%s)\n", reply.error().message().c_str());
-        return 2;
-    }
-    if (reply->ok) {
-        std::fwrite(reply->body.data(), 1, reply->body.size(), stdout);
-        return 0;
-    }
-    std::fwrite(reply->body.data(), 1, reply->body.size(), stderr);
-    std::fprintf(stderr, "hepd reload: %s\n", reply->message.c_str());
-    return 1;
+    return call_daemon("reload", d.socket, req, 60000);
 }
 
 }  // namespace hepd::cmd

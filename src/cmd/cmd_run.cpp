@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// hepd run [-c FILE] [--stderr] [--once]
+// hepd run [-c FILE] [--stderr] [--once]: the supervisor, which runs the worker (src/sys/supervisor.cpp);
+// with --once, the worker alone, once.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -34,7 +35,7 @@ int cmd_run(Args args) {
     }
     opts.config_path = config_path_from(config_flag);
     opts.explicit_config = config_flag != nullptr || std::getenv("HEPD_CONFIG") != nullptr;
-    return run_worker(opts);
+    return run_supervisor(opts);
 }
 
 }  // namespace hepd::cmd

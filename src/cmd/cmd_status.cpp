@@ -4,20 +4,25 @@
 // Answers within about a second whatever state the daemon is in: it asks the daemon over the
 // control socket (1 s timeout); when the daemon does not answer but its pid is alive (hung, or
 // stopped), it shows the last status the daemon wrote, marked as stale; when no daemon runs, it
-// reads the kernel tables and says what hepd left there.
+// reads the kernel tables and says what hepd left there; when only the watchdog supervisor lives
+// (the worker died or was killed, a restart is due), it shows the supervisor's state and events.
 #include <signal.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <optional>
 #include <string>
 
 #include "commands.hpp"
 #include "hepd/control.hpp"
 #include "hepd/files.hpp"
 #include "hepd/iptc.hpp"
+#include "hepd/log.hpp"
 #include "hepd/setup.hpp"
 #include "hepd/status.hpp"
+#include "hepd/watchdog.hpp"
 #include "hepd/worker_io.hpp"
 
 namespace hepd::cmd {
@@ -70,6 +75,37 @@ StatusReport from_kernel(const DaemonConfig& d) {
     return r;
 }
 
+// The supervisor of STATE_DIR, when one is alive (its pid checked to be a hepd process).
+std::optional<WatchFile> live_supervisor(const std::string& state_dir) {
+    auto text = read_file(state_dir + watchdog_file, 64 * 1024);
+    if (!text) return std::nullopt;
+    auto w = parse_watch_file(*text);
+    if (!w || kill(static_cast<pid_t>(w->pid), 0) != 0) return std::nullopt;
+    auto comm = read_file("/proc/" + std::to_string(w->pid) + "/comm", 64);
+    if (!comm || comm->rfind("hepd", 0) != 0) return std::nullopt;
+    return w;
+}
+
+// No worker answers, but the supervisor lives: what it says, and what the kernel holds.
+StatusReport from_supervisor(const DaemonConfig& d, const WatchFile& w) {
+    StatusReport r = from_kernel(d);
+    r.pid = w.pid;
+    r.watchdog = read_watchdog_events(d.state_dir);
+    switch (w.state) {
+    case WatchState::default_rules:
+        r.state = DaemonState::default_rules;
+        r.notes.insert(r.notes.begin(), "DEFAULT RULES in force: established traffic and the failsafe ports stay "
+                                        "open on the protected interfaces, the rest follows fallback_action");
+        break;
+    case WatchState::stood_down: r.state = DaemonState::stood_down; break;
+    case WatchState::running: r.state = DaemonState::starting; break;
+    }
+    std::string line = "no worker answers; supervisor pid " + std::to_string(w.pid);
+    if (w.restart_at > 0) line += ", next restart at " + wall_clock_text(w.restart_at);
+    r.notes.insert(r.notes.begin(), line);
+    return r;
+}
+
 }  // namespace
 
 int cmd_status(Args args) {
@@ -87,7 +123,9 @@ int cmd_status(Args args) {
     }
     // Only the socket and state paths matter here; a broken configuration must not hide status.
     Diagnostics ignored;
-    Setup s = load_setup(config_path_from(config_flag), config_flag != nullptr, ignored);
+    struct {
+        DaemonConfig daemon;
+    } s{load_daemon_settings(config_path_from(config_flag), config_flag != nullptr, ignored)};
     ControlRequest req;
     req.verb = json ? ControlVerb::status_json : ControlVerb::status;
     auto reply = control_call(s.daemon.socket, req, 1000);
@@ -97,7 +135,7 @@ int cmd_status(Args args) {
         std::fwrite(body.data(), 1, body.size(), stdout);
         return code;
     }
-    auto last = read_file(s.daemon.state_dir + (json ? "/status.json" : "/status.txt"), 1 << 20);
+    auto last = read_file(s.daemon.state_dir + (json ? status_file_json : status_file_txt), 1 << 20);
     if (last && pid_alive(*last)) {
         std::string body = *last;
         take_exit_line(body, 1);
@@ -105,6 +143,12 @@ int cmd_status(Args args) {
                      reply ? reply->message.c_str() : reply.error().message().c_str());
         std::fwrite(body.data(), 1, body.size(), stdout);
         return 1;
+    }
+    if (auto sup = live_supervisor(s.daemon.state_dir)) {
+        StatusReport r = from_supervisor(s.daemon, *sup);
+        const std::string out = json ? format_status_json(r) : format_status_text(r);
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        return status_exit_code(r);
     }
     StatusReport r = from_kernel(s.daemon);
     const std::string out = json ? format_status_json(r) : format_status_text(r);

@@ -4,7 +4,12 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
+
+namespace hepd {
+struct ControlRequest;
+}
 
 namespace hepd::cmd {
 
@@ -22,7 +27,13 @@ int cmd_rollback(Args args);
 int cmd_teardown(Args args);
 int cmd_version(Args args);
 
-// Prints "hepd: 'NAME' is not available in this build yet (arrives with: WHAT)" and returns 2.
-int not_built(std::string_view name, std::string_view arrives_with);
+// For the commands that talk to the running daemon (src/cmd/daemon_call.cpp): sends `req` to
+// the control socket of the configuration, prints the reply (the body on stdout when OK, the
+// message and body on stderr otherwise) and returns the exit status the daemon chose ("#exit N");
+// 2 when no daemon answers.
+int call_daemon(const char* command, const std::string& socket, const ControlRequest& req, int timeout_ms);
+
+// Parses `-c FILE` / `--config FILE` at args[i]; true when it was one (i then points at FILE).
+bool config_arg(Args args, size_t& i, const char*& config_flag);
 
 }  // namespace hepd::cmd

@@ -19,7 +19,7 @@ struct Command {
 
 // The table is the whole CLI surface; `hepd --help` prints it in this order.
 constexpr Command commands[] = {
-    {"run", hepd::cmd::cmd_run, "[-c FILE] [--stderr]",
+    {"run", hepd::cmd::cmd_run, "[-c FILE] [--stderr] [--once]",
      "run in the foreground (supervisor + worker), as procd and systemd expect"},
     {"status", hepd::cmd::cmd_status, "[-c FILE] [--json]",
      "summary of the running daemon (exit 0 enforcing, 1 degraded, 2 not running, 3 pending)"},
@@ -31,12 +31,13 @@ constexpr Command commands[] = {
     {"selector", hepd::cmd::cmd_selector, "EXPR [KEY=VALUE...]",
      "evaluate a Calico selector against labels: match (exit 0) or no match (exit 1)"},
     {"reload", hepd::cmd::cmd_reload, "[-c FILE]", "ask the running daemon to reload now"},
-    {"apply", hepd::cmd::cmd_apply, "[-c FILE] [--confirm-timeout SECS]",
+    {"apply", hepd::cmd::cmd_apply, "[-c FILE] [--confirm-timeout SECS | --no-confirm]",
      "reload with a deadline; without `hepd confirm` in time the last confirmed rules return"},
-    {"confirm", hepd::cmd::cmd_confirm, "", "keep the pending apply"},
-    {"rollback", hepd::cmd::cmd_rollback, "", "undo the pending apply now"},
+    {"confirm", hepd::cmd::cmd_confirm, "[-c FILE]",
+     "keep the pending apply (exit 1 nothing pending, 3 kept but not saved to flash)"},
+    {"rollback", hepd::cmd::cmd_rollback, "[-c FILE]", "undo the pending apply now (exit 1 nothing pending)"},
     {"teardown", hepd::cmd::cmd_teardown, "[-c FILE]",
-     "remove every hepd chain, jump and set, and nothing else"},
+     "remove every hepd chain, jump and set, and nothing else; a running daemon stands down"},
     {"version", hepd::cmd::cmd_version, "", "version, backend and build flags"},
 };
 

@@ -18,7 +18,7 @@ namespace hepd {
 namespace {
 
 constexpr std::string_view expected_verbs =
-    "expected ping, status, status json, reload, apply [SECONDS], confirm or rollback";
+    "expected ping, status, status json, reload, apply [SECONDS], confirm, rollback or teardown";
 
 struct Token {
     std::string_view text;
@@ -53,6 +53,7 @@ std::string_view control_verb_name(ControlVerb v) {
     case ControlVerb::apply: return "apply";
     case ControlVerb::confirm: return "confirm";
     case ControlVerb::rollback: return "rollback";
+    case ControlVerb::teardown: return "teardown";
     }
     return "ping";
 }
@@ -105,6 +106,7 @@ std::optional<ControlRequest> parse_control_request(std::string_view line, Diagn
     if (verb.text == "reload") return no_args(ControlVerb::reload);
     if (verb.text == "confirm") return no_args(ControlVerb::confirm);
     if (verb.text == "rollback") return no_args(ControlVerb::rollback);
+    if (verb.text == "teardown") return no_args(ControlVerb::teardown);
     if (verb.text == "status") {
         if (tokens.size() == 1) return ControlRequest{ControlVerb::status, std::nullopt};
         if (tokens[1].text != "json") {

@@ -282,8 +282,9 @@ std::string_view status_state_name(DaemonState s) {
     case DaemonState::degraded: return "DEGRADED";
     case DaemonState::pending_confirm: return "PENDING-CONFIRM";
     case DaemonState::rolled_back: return "ROLLED-BACK";
-    case DaemonState::default_rules: return "DEFAULT-RULES";
+    case DaemonState::default_rules: return "DEGRADED";
     case DaemonState::audit: return "AUDIT";
+    case DaemonState::stood_down: return "STOOD-DOWN";
     }
     return "UNKNOWN";
 }
@@ -298,6 +299,7 @@ std::string_view status_state_key(DaemonState s) {
     case DaemonState::rolled_back: return "rolled_back";
     case DaemonState::default_rules: return "default_rules";
     case DaemonState::audit: return "audit";
+    case DaemonState::stood_down: return "stood_down";
     }
     return "unknown";
 }
@@ -353,7 +355,8 @@ DaemonState effective_state(const StatusReport& r) {
 int status_exit_code(const StatusReport& r) {
     switch (effective_state(r)) {
     case DaemonState::enforcing: return 0;
-    case DaemonState::not_running: return 2;
+    case DaemonState::not_running:
+    case DaemonState::stood_down: return 2;
     case DaemonState::pending_confirm: return 3;
     case DaemonState::starting:
     case DaemonState::degraded:
@@ -517,7 +520,7 @@ std::string format_status_text(const StatusReport& r, size_t width) {
         const WatchdogEvent& e = r.watchdog[i];
         std::string line = "watch   ";
         if (!e.at.empty()) line += ascii(e.at) + " ";
-        lines.push_back(cut(line + ascii(e.what), width));
+        wrap(lines, line, ascii(e.what), width, 8, 2);
     }
 
     constexpr size_t max_details = 3;

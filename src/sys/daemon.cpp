@@ -43,16 +43,34 @@ Engine::Engine(std::string config_path, bool explicit_path)
 Engine::~Engine() { delete backends_; }
 
 bool Engine::reload(Diagnostics& diags) {
-    Setup next = load_setup(config_path_, explicit_path_, diags);
-    if (diags.has_errors()) {
-        rejected_ = diags;
-        return false;
-    }
-    setup_ = std::move(next);
-    loaded_ = true;
-    rejected_.reset();
+    auto next = load(diags);
+    if (!next) return false;
+    adopt(std::move(*next));
     return true;
 }
+
+std::optional<LoadedSetup> Engine::load(Diagnostics& diags, std::string* hash) {
+    LoadedSetup l;
+    l.setup = load_setup(config_path_, explicit_path_, diags, &l.sources);
+    l.hash = sources_hash(l.sources);
+    if (hash) *hash = l.hash;
+    if (diags.has_errors()) {
+        rejected_ = diags;
+        return std::nullopt;
+    }
+    rejected_.reset();
+    return l;
+}
+
+void Engine::adopt(LoadedSetup l) {
+    setup_ = std::move(l.setup);
+    sources_ = std::move(l.sources);
+    hash_ = std::move(l.hash);
+    loaded_ = true;
+    rejected_.reset();
+}
+
+LoadedSetup Engine::current() const { return LoadedSetup{setup_, sources_, hash_}; }
 
 Result<void> Engine::open_backends() {
     const std::string lock_path =

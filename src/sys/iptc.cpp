@@ -43,6 +43,7 @@ extern "C" {
 }
 
 #include "hepd/files.hpp"
+#include "hepd/hash.hpp"
 #include "hepd/names.hpp"
 
 namespace hepd {
@@ -512,8 +513,18 @@ struct TableView {
     std::map<std::string, std::vector<std::string>> jumps;    // built-in chain -> target of each rule ("" = foreign)
 };
 
+struct EncodedTable {
+    std::map<std::string, std::vector<Encoded>> chains;
+};
+
+// `want`, when given, limits the copies of rule bytes to the chains it has: a stale chain is only
+// flushed and deleted, so its name is all that is needed (the supervisor's default rules replace
+// a whole policy without copying it).
 template <class F>
-TableView<F> read_view(xtc_handle* h) {
+TableView<F> read_view(xtc_handle* h, const EncodedTable* want = nullptr);
+
+template <class F>
+TableView<F> read_view(xtc_handle* h, const EncodedTable* want) {
     TableView<F> v;
     for (const char* c = F::first_chain(h); c; c = F::next_chain(h)) {
         const std::string name = c;
@@ -521,6 +532,7 @@ TableView<F> read_view(xtc_handle* h) {
         if (!builtin && !names::is_owned_chain(name)) continue;
         std::vector<std::string>* jumps = builtin ? &v.jumps[name] : nullptr;
         KernelChain* kc = builtin ? nullptr : &v.owned[name];
+        if (kc && want && !want->chains.count(name)) continue;
         for (auto* e = F::first_rule(c, h); e; e = F::next_rule(e, h)) {
             const char* t = F::get_target(e, h);
             std::string target = t ? t : "";
@@ -541,9 +553,6 @@ TableView<F> read_view(xtc_handle* h) {
 
 // ---- planning and writing ------------------------------------------------------------------
 
-struct EncodedTable {
-    std::map<std::string, std::vector<Encoded>> chains;
-};
 
 template <class F>
 Result<EncodedTable> encode_table(const nf::TableRuleset& t, SetIndex& sets) {
@@ -729,13 +738,17 @@ struct Handle {
     }
 };
 
+// `prepared`, when given, are the entries of want's chains encoded ahead of time (IptcBlob);
+// want then only supplies the table and its hooks.
 template <class F>
-Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsigned wait_ms, TableChange& ch) {
+Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsigned wait_ms, TableChange& ch,
+                         const EncodedTable* prepared = nullptr) {
     const std::string table(nf::table_name(want.table));
     for (int attempt = 0;; ++attempt) {
         SetIndex sets;
-        auto enc = encode_table<F>(want, sets);
-        if (!enc) return enc.error();
+        Result<EncodedTable> fresh = prepared ? Result<EncodedTable>(EncodedTable{}) : encode_table<F>(want, sets);
+        if (!fresh) return fresh.error();
+        const EncodedTable* enc = prepared ? prepared : &*fresh;
         auto locked = lock.acquire(wait_ms);
         if (!locked) return locked.error();
         struct Unlock {
@@ -747,7 +760,7 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
             const int e = errno;
             return sys_error(call_error("init", table, want.table, F::family), e, F::strerror_(e));
         }
-        TableView<F> view = read_view<F>(handle.h);
+        TableView<F> view = read_view<F>(handle.h, enc);
         if (!table_differs<F>(view, want, *enc)) return false;
         ch = TableChange{want.table, F::family};
         auto w = write_table<F>(handle.h, view, want, *enc, sets, ch);
@@ -787,7 +800,7 @@ Result<std::vector<nf::Table>> diff_family(const nf::FamilyRuleset& desired) {
             const int e = errno;
             return sys_error(call_error("init", table, t.table, F::family), e, F::strerror_(e));
         }
-        if (table_differs<F>(read_view<F>(handle.h), t, *enc)) out.push_back(t.table);
+        if (table_differs<F>(read_view<F>(handle.h, &*enc), t, *enc)) out.push_back(t.table);
     }
     return out;
 }
@@ -914,6 +927,248 @@ Result<TableInfo> iptc_table_info(uint8_t family, nf::Table table) {
 
 Result<std::vector<RuleCounter>> iptc_chain_counters(uint8_t family, nf::Table table, const std::string& chain) {
     return family == 4 ? counters_of<V4>(table, chain) : counters_of<V6>(table, chain);
+}
+
+// ---- prepared rules (IptcBlob) -------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view blob_magic = "HEPDIPTC";
+constexpr uint32_t blob_version = 1;
+constexpr size_t blob_max = size_t{64} << 20;
+
+class BlobWriter {
+public:
+    template <class T>
+    void num(T v) {
+        const char* p = reinterpret_cast<const char*>(&v);
+        out.append(p, sizeof v);
+    }
+    void str(std::string_view v) {
+        num(static_cast<uint16_t>(v.size()));
+        out.append(v);
+    }
+    std::string out;
+};
+
+class BlobReader {
+public:
+    explicit BlobReader(std::string_view d) : d_(d) {}
+    template <class T>
+    bool num(T& v) {
+        if (d_.size() - pos_ < sizeof v) return false;
+        std::memcpy(&v, d_.data() + pos_, sizeof v);
+        pos_ += sizeof v;
+        return true;
+    }
+    bool str(std::string& v, size_t max) {
+        uint16_t n = 0;
+        if (!num(n) || n > max || d_.size() - pos_ < n) return false;
+        v.assign(d_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    bool bytes(size_t n, const char*& p) {
+        if (d_.size() - pos_ < n) return false;
+        p = d_.data() + pos_;
+        pos_ += n;
+        return true;
+    }
+    bool at_end() const { return pos_ == d_.size(); }
+
+private:
+    std::string_view d_;
+    size_t pos_ = 0;
+};
+
+bool is_builtin_name(std::string_view n) {
+    return n == "PREROUTING" || n == "INPUT" || n == "FORWARD" || n == "OUTPUT" || n == "POSTROUTING";
+}
+
+bool is_verdict_name(std::string_view n) { return n == "ACCEPT" || n == "DROP" || n == "RETURN"; }
+
+// The offsets of one kernel entry as read from a blob: every match and the target lie inside it,
+// end to end, so that libiptc never reads beyond it; a standard target names a verdict or a hepd
+// chain, and its label is the one the entry carries.
+template <class F>
+bool entry_ok(const Encoded& e) {
+    using Entry = typename F::Entry;
+    if (e.size < sizeof(Entry) + sizeof(xt_entry_target) || e.size % 8 != 0 || e.size > 65535) return false;
+    const auto* h = reinterpret_cast<const Entry*>(e.data());
+    if (h->next_offset != e.size || h->target_offset < sizeof(Entry) ||
+        h->target_offset + sizeof(xt_entry_target) > e.size)
+        return false;
+    size_t off = sizeof(Entry);
+    while (off < h->target_offset) {
+        const auto* m = reinterpret_cast<const xt_entry_match*>(e.data() + off);
+        if (off + sizeof(xt_entry_match) > h->target_offset) return false;
+        const size_t ms = m->u.user.match_size;
+        if (ms < sizeof(xt_entry_match) || off + ms > h->target_offset || ms % 8 != 0) return false;
+        if (m->u.user.name[0] == '\0' || ::strnlen(m->u.user.name, sizeof m->u.user.name) == sizeof m->u.user.name)
+            return false;
+        off += ms;
+    }
+    if (off != h->target_offset) return false;
+    const auto* t = reinterpret_cast<const xt_entry_target*>(e.data() + h->target_offset);
+    if (t->u.user.target_size != e.size - h->target_offset) return false;
+    const size_t len = ::strnlen(t->u.user.name, sizeof t->u.user.name);
+    if (len == 0 || len == sizeof t->u.user.name) return false;
+    const std::string_view label(t->u.user.name, len);
+    if (e.standard) {
+        if (t->u.user.target_size != XT_ALIGN(sizeof(xt_standard_target))) return false;
+        if (label != e.target) return false;
+        if (!is_verdict_name(label) && !names::is_owned_chain(label)) return false;
+        if (e.is_goto != ((F::flags(*h) & F::goto_flag) != 0)) return false;
+    } else if (label != e.target) {
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+struct IptcBlob::Impl {
+    struct Table {
+        uint8_t family = 4;
+        nf::TableRuleset want;  // table and hooks; the chains are in `enc`
+        EncodedTable enc;
+    };
+    std::vector<Table> tables;
+    size_t rules = 0;
+};
+
+IptcBlob::IptcBlob() : impl_(std::make_shared<Impl>()) {}
+
+bool IptcBlob::empty() const { return impl_->tables.empty(); }
+size_t IptcBlob::tables() const { return impl_->tables.size(); }
+size_t IptcBlob::rules() const { return impl_->rules; }
+
+Result<std::string> iptc_pack(const nf::Ruleset& rs) {
+    BlobWriter p;
+    std::vector<const nf::FamilyRuleset*> fams{&rs.v4};
+    if (rs.v6) fams.push_back(&*rs.v6);
+    uint32_t ntables = 0;
+    for (const auto* f : fams) ntables += static_cast<uint32_t>(f->tables.size());
+    p.num(ntables);
+    for (const auto* f : fams) {
+        for (const auto& t : f->tables) {
+            SetIndex sets;
+            auto enc = f->family == 4 ? encode_table<V4>(t, sets) : encode_table<V6>(t, sets);
+            if (!enc) return enc.error();
+            p.num(f->family);
+            p.num(static_cast<uint8_t>(t.table));
+            p.num(static_cast<uint16_t>(t.hooks.size()));
+            p.num(static_cast<uint32_t>(enc->chains.size()));
+            for (const auto& h : t.hooks) {
+                p.num(static_cast<uint8_t>(h.append ? 1 : 0));
+                p.str(h.builtin);
+                p.str(h.chain);
+            }
+            for (const auto& [name, rules] : enc->chains) {
+                p.str(name);
+                p.num(static_cast<uint32_t>(rules.size()));
+                for (const auto& r : rules) {
+                    p.num(static_cast<uint8_t>(r.standard ? 1 : 0));
+                    p.num(static_cast<uint8_t>(r.is_goto ? 1 : 0));
+                    p.str(r.target);
+                    p.num(static_cast<uint32_t>(r.size));
+                    p.out.append(reinterpret_cast<const char*>(r.data()), r.size);
+                }
+            }
+        }
+    }
+    BlobWriter out;
+    out.out.append(blob_magic);
+    out.num(blob_version);
+    out.num(static_cast<uint32_t>(p.out.size()));
+    out.out += p.out;
+    const Sha256Digest d = sha256(p.out);
+    out.out.append(reinterpret_cast<const char*>(d.data()), d.size());
+    return std::move(out.out);
+}
+
+Result<IptcBlob> IptcBlob::load(std::string_view bytes) {
+    auto bad = [](const std::string& why) { return sys_error("default rules", EINVAL, why); };
+    if (bytes.size() > blob_max) return bad("larger than 64 MiB");
+    BlobReader head(bytes);
+    const char* magic = nullptr;
+    uint32_t version = 0, size = 0;
+    if (!head.bytes(blob_magic.size(), magic) || std::string_view(magic, blob_magic.size()) != blob_magic)
+        return bad("not a hepd default-rules file");
+    if (!head.num(version) || version != blob_version) return bad("unknown version");
+    const char* payload = nullptr;
+    const char* digest = nullptr;
+    if (!head.num(size) || !head.bytes(size, payload) || !head.bytes(32, digest) || !head.at_end())
+        return bad("cut short or too long");
+    const std::string_view body(payload, size);
+    const Sha256Digest want = sha256(body);
+    if (std::memcmp(want.data(), digest, 32) != 0) return bad("checksum mismatch");
+
+    auto impl = std::make_shared<Impl>();
+    BlobReader r(body);
+    uint32_t ntables = 0;
+    if (!r.num(ntables) || ntables > 6) return bad("bad table count");
+    for (uint32_t i = 0; i < ntables; ++i) {
+        Impl::Table t;
+        uint8_t table = 0;
+        uint16_t nhooks = 0;
+        uint32_t nchains = 0;
+        if (!r.num(t.family) || (t.family != 4 && t.family != 6) || !r.num(table) || table > 2 || !r.num(nhooks) ||
+            nhooks > 16 || !r.num(nchains) || nchains > 1000000)
+            return bad("bad table header");
+        t.want.table = static_cast<nf::Table>(table);
+        for (uint16_t k = 0; k < nhooks; ++k) {
+            nf::Hook h;
+            uint8_t append = 0;
+            if (!r.num(append) || append > 1 || !r.str(h.builtin, 31) || !r.str(h.chain, names::max_chain) ||
+                !is_builtin_name(h.builtin) || !names::is_owned_chain(h.chain))
+                return bad("bad hook");
+            h.append = append == 1;
+            t.want.hooks.push_back(std::move(h));
+        }
+        for (uint32_t c = 0; c < nchains; ++c) {
+            std::string name;
+            uint32_t nrules = 0;
+            if (!r.str(name, names::max_chain) || !names::is_owned_chain(name) || !r.num(nrules) ||
+                t.enc.chains.count(name))
+                return bad("bad chain");
+            auto& rules = t.enc.chains[name];
+            for (uint32_t k = 0; k < nrules; ++k) {
+                Encoded e;
+                uint8_t standard = 0, is_goto = 0;
+                uint32_t n = 0;
+                const char* p = nullptr;
+                if (!r.num(standard) || standard > 1 || !r.num(is_goto) || is_goto > 1 || !r.str(e.target, 32) ||
+                    !r.num(n) || !r.bytes(n, p))
+                    return bad("bad rule in " + name);
+                e.standard = standard == 1;
+                e.is_goto = is_goto == 1;
+                e.size = n;
+                e.storage.assign((n + 7) / 8, 0);
+                std::memcpy(e.data(), p, n);
+                if (!(t.family == 4 ? entry_ok<V4>(e) : entry_ok<V6>(e))) return bad("bad kernel entry in " + name);
+                rules.push_back(std::move(e));
+                ++impl->rules;
+            }
+        }
+        impl->tables.push_back(std::move(t));
+    }
+    if (!r.at_end()) return bad("bytes after the last table");
+    IptcBlob b;
+    b.impl_ = std::move(impl);
+    return b;
+}
+
+Result<IptcReport> IptcBlob::apply(XtablesLock& lock, unsigned lock_wait_ms) const {
+    IptcReport report;
+    for (const auto& t : impl_->tables) {
+        TableChange ch;
+        auto r = t.family == 4 ? apply_table<V4>(t.want, lock, lock_wait_ms, ch, &t.enc)
+                               : apply_table<V6>(t.want, lock, lock_wait_ms, ch, &t.enc);
+        if (!r) return r.error();
+        if (*r) report.committed.push_back(ch);
+    }
+    return report;
 }
 
 }  // namespace hepd

@@ -45,6 +45,17 @@ void log_open(bool to_stderr, LogLevel level) {
 
 void log_set_level(LogLevel level) { g_level = level; }
 
+int64_t wall_seconds() { return static_cast<int64_t>(time(nullptr)); }
+
+std::string wall_clock_text(int64_t epoch_s) {
+    const time_t t = static_cast<time_t>(epoch_s);
+    tm tmv{};
+    localtime_r(&t, &tmv);
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%02d:%02d:%02d", tmv.tm_hour, tmv.tm_min, tmv.tm_sec);
+    return buf;
+}
+
 void log_msg(LogLevel level, const char* fmt, ...) {
     if (static_cast<int>(level) > static_cast<int>(g_level)) return;
     char buf[2048];

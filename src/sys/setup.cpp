@@ -45,10 +45,58 @@ bool has_suffix(const std::string& s, std::string_view suf) {
 
 bool is_yaml_name(const std::string& s) { return has_suffix(s, ".yaml") || has_suffix(s, ".yml"); }
 
+// Where load_setup reads from: the filesystem (optionally recording every byte it reads, for
+// commit-confirm's snapshot), or a snapshot taken earlier, served under the same paths.
+struct Source {
+    const SetupSources* from = nullptr;
+    SetupSources* capture = nullptr;
+
+    Result<std::string> read(const std::string& path, size_t cap) const {
+        if (from) {
+            for (const auto& [p, bytes] : from->files) {
+                if (p != path) continue;
+                if (bytes.size() > cap) return sys_error("read(" + path + ")", EFBIG);
+                return bytes;
+            }
+            return sys_error("read(" + path + ")", ENOENT, "not in the snapshot");
+        }
+        auto r = read_file(path, cap);
+        if (r && capture) capture->files.emplace_back(path, *r);
+        return r;
+    }
+
+    FileKind kind(const std::string& path) const {
+        if (!from) return file_kind(path);
+        for (const auto& [p, bytes] : from->files)
+            if (p == path) return FileKind::regular;
+        for (const auto& d : from->dirs)
+            if (d == path) return FileKind::directory;
+        return FileKind::missing;
+    }
+
+    Result<std::vector<std::string>> list(const std::string& dir, const std::vector<std::string>& suffixes) const {
+        if (!from) {
+            auto r = list_dir(dir, suffixes);
+            if (r && capture) capture->dirs.push_back(dir);
+            return r;
+        }
+        std::vector<std::string> names;
+        const std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+        for (const auto& [p, bytes] : from->files) {
+            if (!p.starts_with(prefix) || p.size() == prefix.size()) continue;
+            std::string name = p.substr(prefix.size());
+            if (name.find('/') != std::string::npos) continue;
+            names.push_back(std::move(name));
+        }
+        std::sort(names.begin(), names.end());
+        return names;
+    }
+};
+
 // `what` names the limit in the message: "a resource file", "a configuration file".
 std::optional<std::string> read_or_report(const std::string& path, Diagnostics& diags, size_t cap,
-                                          std::string_view what) {
-    auto r = read_file(path, cap);
+                                          std::string_view what, const Source& src = Source{}) {
+    auto r = src.read(path, cap);
     if (!r) {
         const auto& e = r.error();
         std::string why = e.err == EFBIG ? "file is larger than " + std::to_string(cap) + " bytes (" +
@@ -108,8 +156,8 @@ struct Inputs {
     std::string uci_text;  // kept for message columns inside quoted values
 };
 
-void load_yaml_file(const std::string& path, Setup& s, Diagnostics& diags) {
-    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes, "a resource file");
+void load_yaml_file(const std::string& path, Setup& s, Diagnostics& diags, const Source& src = Source{}) {
+    auto text = read_or_report(path, diags, ModelLimits::max_file_bytes, "a resource file", src);
     if (!text) return;
     s.files.push_back(path);
     load_resources(*text, path, s.model, diags);
@@ -174,14 +222,17 @@ std::string local_hostname() {
     return h;
 }
 
-Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics& diags) {
-    Setup s;
+namespace {
+
+// hepd.conf and the UCI file it names, parsed, and the daemon settings from both: the first half
+// of load_setup, and all that load_daemon_settings needs.
+void load_settings(const std::string& config_path, bool explicit_path, Setup& s, Inputs& in, Diagnostics& diags,
+                   const Source& src) {
     s.config_path = config_path;
-    Inputs in;
     in.ini_path = config_path;
-    if (file_kind(config_path) == FileKind::missing && !explicit_path) {
+    if (src.kind(config_path) == FileKind::missing && !explicit_path) {
         diags.warning(Location{config_path, 0, 0}, "not found; using built-in defaults");
-    } else if (auto text = read_or_report(config_path, diags, max_config_bytes, "a configuration file")) {
+    } else if (auto text = read_or_report(config_path, diags, max_config_bytes, "a configuration file", src)) {
         s.files.push_back(config_path);
         in.ini = ini::parse_ini(*text, config_path, diags);
     }
@@ -192,7 +243,7 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     DaemonConfig first = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, nullptr, "", host, scratch);
     if (!first.uci_config.empty()) {
         in.uci_path = resolve_relative(config_path, first.uci_config);
-        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes, "a configuration file")) {
+        if (auto text = read_or_report(in.uci_path, diags, max_config_bytes, "a configuration file", src)) {
             s.files.push_back(in.uci_path);
             in.uci = uci::parse_uci(*text, in.uci_path, diags);
             in.uci_text = std::move(*text);
@@ -201,15 +252,22 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     s.daemon = load_daemon_config(in.ini ? &*in.ini : nullptr, in.ini_path, in.uci ? &*in.uci : nullptr, in.uci_path,
                                   host, diags);
     s.daemon.resource_dir = resolve_relative(config_path, s.daemon.resource_dir);
+}
 
-    switch (file_kind(s.daemon.resource_dir)) {
+Setup load_from(const std::string& config_path, bool explicit_path, Diagnostics& diags, const Source& src) {
+    Setup s;
+    Inputs in;
+    if (src.capture) src.capture->config_path = config_path;
+    load_settings(config_path, explicit_path, s, in, diags, src);
+
+    switch (src.kind(s.daemon.resource_dir)) {
     case FileKind::directory: {
-        auto names = list_dir(s.daemon.resource_dir, {".yaml", ".yml"});
+        auto names = src.list(s.daemon.resource_dir, {".yaml", ".yml"});
         if (!names) {
             diags.error(Location{s.daemon.resource_dir, 0, 0},
                         "cannot read resource_dir: " + std::string(std::strerror(names.error().err)));
         } else {
-            for (const auto& n : *names) load_yaml_file(join(s.daemon.resource_dir, n), s, diags);
+            for (const auto& n : *names) load_yaml_file(join(s.daemon.resource_dir, n), s, diags, src);
         }
         break;
     }
@@ -227,6 +285,27 @@ Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics
     }
     finish(s, in, diags);
     return s;
+}
+
+}  // namespace
+
+Setup load_setup(const std::string& config_path, bool explicit_path, Diagnostics& diags, SetupSources* capture) {
+    Source src;
+    src.capture = capture;
+    return load_from(config_path, explicit_path, diags, src);
+}
+
+Setup load_setup_snapshot(const SetupSources& from, Diagnostics& diags) {
+    Source src;
+    src.from = &from;
+    return load_from(from.config_path, false, diags, src);
+}
+
+DaemonConfig load_daemon_settings(const std::string& config_path, bool explicit_path, Diagnostics& diags) {
+    Setup s;
+    Inputs in;
+    load_settings(config_path, explicit_path, s, in, diags, Source{});
+    return s.daemon;
 }
 
 Setup load_paths(const std::vector<std::string>& paths, Diagnostics& diags) {

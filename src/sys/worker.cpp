@@ -1,21 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// `hepd run`: the worker's event loop around Engine (see include/hepd/daemon.hpp).
+// `hepd run`: the worker's event loop around Engine (see include/hepd/daemon.hpp), with
+// commit-confirm (confirm.hpp) and the heartbeat to the supervisor (watchdog.hpp).
+//
+// What the loop owns beyond the engine, and where each piece of state goes:
+//  - the confirm window: ConfirmState (pure) + ConfirmStore (confirmed_dir on flash) + the
+//    confirmed configuration in RAM while a window is open (what a rollback adopts);
+//  - standing down (`hepd teardown` while running): no apply, repair or reload any more, and the
+//    supervisor told first ('S') so that it installs no default rules behind the teardown;
+//  - the default rules the supervisor would install, rewritten to STATE_DIR/default-rules after
+//    every good apply that changes them ('D'), and 'A' after every good apply;
+//  - a beat ('.') at least every beat_period(watchdog_timeout) while the loop turns.
 #include <poll.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
+#include <memory>
 #include <set>
 
+#include "hepd/confirm_store.hpp"
+#include "hepd/control.hpp"
 #include "hepd/daemon.hpp"
+#include "hepd/default_rules.hpp"
+#include "hepd/files.hpp"
 #include "hepd/log.hpp"
 #include "hepd/netlink.hpp"
+#include "hepd/watchdog.hpp"
 #include "hepd/worker_io.hpp"
 
 namespace hepd {
@@ -145,22 +164,508 @@ private:
     std::map<int, Watch> watches_;
 };
 
-}  // namespace
 
-int run_worker(const RunOptions& opts) {
-    log_open(opts.log_stderr, LogLevel::info);
-    Engine engine(opts.config_path, opts.explicit_config);
+std::string clock_text(int64_t t) { return wall_clock_text(t); }
+
+// The heartbeat pipe to the supervisor. Writes never block: when the pipe is full the supervisor
+// is behind, and the bytes already queued say the same.
+class Heartbeat {
+public:
+    explicit Heartbeat(int fd) : fd_(fd) {}
+    bool supervised() const { return fd_ >= 0; }
+    void send(char c) {
+        if (fd_ >= 0) (void)!::write(fd_, &c, 1);
+    }
+    void set_period(std::chrono::milliseconds p) { period_ = p; }
+    Clock::time_point next() const { return fd_ >= 0 ? next_ : Clock::time_point::max(); }
+    void tick(Clock::time_point now) {
+        if (fd_ < 0 || now < next_) return;
+        send(beat_alive);
+        next_ = now + period_;
+    }
+
+private:
+    int fd_;
+    std::chrono::milliseconds period_{1000};
+    Clock::time_point next_{};
+};
+
+// The answer to a command from the control socket; its body starts with "#exit N".
+struct CommandReply {
+    int exit = 0;
+    int code = 0;         // ERR code (an errno); 0: OK
+    std::string message;  // ERR only
+    std::string body;
+};
+
+std::string to_wire(const CommandReply& r) {
+    std::string body = std::string(status_exit_prefix) + std::to_string(r.exit) + "\n" + r.body;
+    if (r.code == 0) return control_reply_ok(body);
+    return control_reply_error(r.code, r.message, body);
+}
+
+CommandReply fail(int exit, int code, std::string message, std::string body = {}) {
+    return CommandReply{exit, code, std::move(message), std::move(body)};
+}
+
+CommandReply ok(std::string body) { return CommandReply{0, 0, {}, std::move(body)}; }
+
+class Worker {
+public:
+    Worker(const RunOptions& opts, Engine& engine, Heartbeat& hb)
+        : opts_(opts), engine_(engine), hb_(hb), store_(default_config().confirmed_dir) {}
+
+    int run();
+
+private:
+    const RunOptions& opts_;
+    Engine& engine_;
+    Heartbeat& hb_;
+    ConfirmStore store_;
+    ConfirmState confirm_;
+    std::optional<LoadedSetup> confirmed_;  // while a window is open: what a rollback adopts
+    std::string confirmed_on_flash_;        // hash of the snapshot known to be in store_, if any
+    bool stood_down_ = false;
+    std::optional<ReloadTrigger> deferred_;  // a reload that waits for the window to close
+    bool run_deferred_ = false;
+    std::string unapplied_change_;           // watch-only: when the files changed
+    std::string save_detail_;                // the whole error of the last failed confirm save
+    std::optional<StatusWarning> rollback_warning_;
+    std::optional<nf::Ruleset> published_;   // the default rules last handed to the supervisor
+
+    LinkMonitor* links_ = nullptr;
+    WorkerIo* io_ = nullptr;
+    ConfigWatch* watch_ = nullptr;
+
+    static constexpr Clock::time_point never = Clock::time_point::max();
+    Clock::time_point reload_at_ = never, retry_at_ = never, next_probe_{}, next_refresh_{};
+    Clock::duration refresh_every_{};
+    Clock::duration retry_delay_ = retry_first;
+    ProbeState probe_;
+
+    static DaemonConfig default_config() { return DaemonConfig{}; }
+    const DaemonConfig& daemon() const { return engine_.setup().daemon; }
+
+    void boot();
+    void adopted(const Diagnostics& d, const char* why);
+    bool do_apply(const char* why);
+    CommandReply do_reload(ReloadTrigger t, std::optional<uint32_t> requested);
+    CommandReply open_window(LoadedSetup candidate, uint32_t seconds, const Diagnostics& d);
+    CommandReply do_confirm();
+    CommandReply do_rollback(const char* why);
+    CommandReply do_teardown();
+    std::string command(const ControlIncoming& in);
+    void decorate(StatusReport& r);
+    void publish_default_rules();
+    void reset_refresh();
+    std::string applied_text() const;
+};
+
+std::string Worker::applied_text() const {
+    const ApplyOutcome& a = engine_.last_apply();
+    return "applied: " + std::to_string(a.rules) + " rules, " + std::to_string(a.set_members) + " set members, " +
+           std::to_string(a.tables_committed) + " table commits in " + std::to_string(a.duration.count() / 1000) +
+           " ms";
+}
+
+void Worker::reset_refresh() {
+    refresh_every_ = std::chrono::duration_cast<Clock::duration>(engine_.setup().felix.iptables_refresh_interval);
+    next_refresh_ = Clock::now() + (refresh_every_.count() > 0 ? refresh_every_ : Clock::duration::max() / 2);
+}
+
+// Which configuration runs at start: the files on flash, unless a confirm marker says they are
+// not confirmed (decide_boot).
+void Worker::boot() {
     Diagnostics diags;
-    if (engine.reload(diags)) {
-        log_set_level(engine.setup().daemon.log_level);
-        log_diagnostics(diags);
-        HEPD_LOG_INFO("configuration loaded: %s", summarize(engine.setup()).c_str());
+    std::string live_hash;
+    std::optional<LoadedSetup> live = engine_.load(diags, &live_hash);
+    Diagnostics ignored;
+    const DaemonConfig settings =
+        live ? live->setup.daemon : load_daemon_settings(opts_.config_path, opts_.explicit_config, ignored);
+    store_ = ConfirmStore(settings.confirmed_dir);
+    std::string problem;
+    std::optional<ConfirmMarker> marker = store_.read_marker(&problem);
+    if (!problem.empty()) HEPD_LOG_ERROR("confirm marker: %s; ignored", problem.c_str());
+
+    std::optional<LoadedSetup> snap;
+    if (marker) {
+        auto s = store_.read_snapshot();
+        if (!s) {
+            HEPD_LOG_ERROR("confirmed snapshot: %s", s.error().message().c_str());
+        } else if (*s && (*s)->config_path != opts_.config_path) {
+            HEPD_LOG_ERROR("confirmed snapshot in %s is of %s, not of %s: ignored", store_.dir().c_str(),
+                           (*s)->config_path.c_str(), opts_.config_path.c_str());
+        } else if (*s) {
+            Diagnostics sd;
+            LoadedSetup l;
+            l.setup = load_setup_snapshot(**s, sd);
+            if (sd.has_errors()) {
+                log_diagnostics(sd);
+                HEPD_LOG_ERROR("the confirmed snapshot in %s does not load (%zu errors)", store_.dir().c_str(),
+                               sd.error_count());
+            } else {
+                l.sources = std::move(**s);
+                l.hash = sources_hash(l.sources);
+                snap = std::move(l);
+            }
+        }
+    }
+    const BootDecision d = decide_boot(marker, live_hash, snap.has_value());
+    if (d.use_snapshot) {
+        HEPD_LOG_ERROR("ROLLED BACK: %s (%s)", d.why.c_str(), store_.dir().c_str());
+        confirmed_on_flash_ = snap->hash;
+        engine_.adopt(std::move(*snap));
+        confirm_.booted_rolled_back(marker->hash);
+        rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(wall_seconds()),
+                                          d.why + " (confirmed_dir " + store_.dir() + ")", {}, false};
+        if (d.mark_rolled_back) {
+            ConfirmMarker m = *marker;
+            m.state = ConfirmMarker::State::rolled_back;
+            if (auto w = store_.write_marker(m); !w)
+                HEPD_LOG_WARN("confirm marker: %s (a restart also runs the confirmed configuration)",
+                              w.error().message().c_str());
+        }
+        log_set_level(daemon().log_level);
+        HEPD_LOG_INFO("configuration loaded from the confirmed snapshot: %s", summarize(engine_.setup()).c_str());
+        return;
+    }
+    if (!d.why.empty()) HEPD_LOG_WARN("%s", d.why.c_str());
+    if (d.remove_marker) {
+        if (auto r = store_.remove_marker(); !r) HEPD_LOG_WARN("confirm marker: %s", r.error().message().c_str());
+    }
+    log_diagnostics(diags);
+    if (live) {
+        engine_.adopt(std::move(*live));
+        log_set_level(daemon().log_level);
+        HEPD_LOG_INFO("configuration loaded: %s", summarize(engine_.setup()).c_str());
     } else {
-        log_diagnostics(diags);
         HEPD_LOG_ERROR("invalid configuration at start (%zu errors): installing only hepd's static and failsafe "
                        "rules; no endpoint is protected until a valid configuration arrives",
                        diags.error_count());
     }
+}
+
+// After the engine switched to another configuration.
+void Worker::adopted(const Diagnostics& d, const char* why) {
+    log_set_level(daemon().log_level);
+    log_diagnostics(d);
+    if (watch_) watch_->watch(engine_.setup());
+    reset_refresh();
+    hb_.set_period(beat_period(daemon().watchdog_timeout));
+    if (!confirm_.pending()) store_ = ConfirmStore(daemon().confirmed_dir);
+    unapplied_change_.clear();
+    HEPD_LOG_INFO("configuration reloaded (%s): %s", why, summarize(engine_.setup()).c_str());
+}
+
+bool Worker::do_apply(const char* why) {
+    ApplyOutcome out = engine_.apply(links_->links());
+    if (out.ok) {
+        retry_at_ = never;
+        retry_delay_ = retry_first;
+        if (out.changed)
+            HEPD_LOG_INFO("applied (%s): %zu table commits, %zu set changes in %.1f ms", why, out.tables_committed,
+                          out.set_changes, out.duration.count() / 1000.0);
+        publish_default_rules();
+        hb_.send(beat_applied);
+    } else {
+        HEPD_LOG_ERROR("apply failed (%s): %s; retrying in %lld s, the previous rules stay", why, out.error.c_str(),
+                       static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(retry_delay_).count()));
+        retry_at_ = Clock::now() + retry_delay_;
+        retry_delay_ = std::min(retry_delay_ * 2, std::chrono::duration_cast<Clock::duration>(retry_max));
+    }
+    io_->after_apply(out);
+    probe_ = io_->probe();
+    return out.ok;
+}
+
+// The default rules for the last good ruleset, handed to the supervisor through STATE_DIR when
+// they change. In audit mode nothing may be enforced, so they fail open whatever fallback_action
+// says.
+void Worker::publish_default_rules() {
+    if (!hb_.supervised() || !engine_.last_apply().ok) return;
+    const Setup& s = engine_.setup();
+    const Verdict fallback = s.daemon.mode == RunMode::audit ? Verdict::accept : s.daemon.fallback_action;
+    nf::Ruleset d = default_rules(engine_.compiled().rules, fallback, s.felix.interface_prefixes);
+    if (published_ && *published_ == d) return;
+    auto blob = iptc_pack(d);
+    if (!blob) {
+        HEPD_LOG_WARN("default rules: %s", blob.error().message().c_str());
+        return;
+    }
+    if (auto w = write_file_atomic(s.daemon.state_dir + default_rules_file, *blob, 0600); !w) {
+        HEPD_LOG_WARN("default rules: %s; the supervisor keeps the previous ones", w.error().message().c_str());
+        return;
+    }
+    published_ = std::move(d);
+    hb_.send(beat_defaults);
+}
+
+CommandReply Worker::do_reload(ReloadTrigger t, std::optional<uint32_t> requested) {
+    const uint32_t confirm_timeout = daemon().confirm_timeout;
+    const char* why = reload_trigger_name(t).data();
+    switch (gate_reload(t, confirm_.pending(), stood_down_, confirm_timeout)) {
+    case ReloadGate::refuse_down:
+        if (t == ReloadTrigger::cli_reload || t == ReloadTrigger::cli_apply)
+            HEPD_LOG_WARN("%s refused: the daemon stood down after hepd teardown", why);
+        return fail(1, ESHUTDOWN, "hepd stood down after `hepd teardown` and enforces nothing; restart it to apply");
+    case ReloadGate::refuse_pending: {
+        const std::string left = std::to_string(confirm_.seconds_left(Clock::now()));
+        HEPD_LOG_WARN("%s refused: a confirm is pending (%s s left)", why, left.c_str());
+        return fail(1, EBUSY,
+                    "an apply is waiting for confirmation (" + left +
+                        " s left): run `hepd confirm` or `hepd rollback` first; one pending apply at a time");
+    }
+    case ReloadGate::defer:
+        if (!deferred_ || t == ReloadTrigger::signal) deferred_ = t;
+        HEPD_LOG_INFO("%s during a confirm window: applied after hepd confirm or hepd rollback", why);
+        return ok("deferred\n");
+    case ReloadGate::watch_only: {
+        // Only say so when the files really differ from what runs (or do not load at all).
+        Diagnostics d;
+        auto cand = engine_.load(d);
+        if (cand && cand->hash == engine_.hash()) {
+            unapplied_change_.clear();
+        } else if (unapplied_change_.empty()) {
+            unapplied_change_ = clock_text(wall_seconds());
+            HEPD_LOG_WARN("the configuration on flash changed; not applied because confirm_timeout is %u s: run "
+                          "`hepd apply` to apply it with a confirm window",
+                          confirm_timeout);
+        }
+        if (!cand) log_diagnostics(d);
+        io_->write_status_file();
+        return ok("not applied\n");
+    }
+    case ReloadGate::go: break;
+    }
+
+    Diagnostics d;
+    auto cand = engine_.load(d);
+    if (!cand) {
+        log_diagnostics(d);
+        HEPD_LOG_ERROR("configuration rejected (%s): %zu errors; the running rules stay", why, d.error_count());
+        io_->write_status_file();
+        return fail(1, 1, "configuration rejected; the running rules stay", engine_.rejected()->format());
+    }
+    if (skip_rolled_back(t, cand->hash, confirm_.rolled_back_hash())) {
+        HEPD_LOG_WARN("%s: the files on flash are the configuration that was rolled back; still running the "
+                      "confirmed one (`hepd apply` applies them on purpose)",
+                      why);
+        return ok("not applied: rolled back earlier\n");
+    }
+    const uint32_t window = window_for(t, requested, engine_.loaded() ? confirm_timeout : cand->setup.daemon.confirm_timeout);
+    if (window > 0) return open_window(std::move(*cand), window, d);
+
+    const bool was_unconfirmed = confirm_.phase() != ConfirmState::Phase::none;
+    engine_.adopt(std::move(*cand));
+    adopted(d, why);
+    if (!do_apply("reload")) return fail(1, EIO, "apply failed: " + engine_.last_apply().error);
+    if (was_unconfirmed) {
+        // The files on flash were applied on purpose, without a window: they are trusted now.
+        confirm_.applied_without_window();
+        rollback_warning_.reset();
+        if (auto r = store_.remove_marker(); !r) {
+            HEPD_LOG_ERROR("confirm marker: %s", r.error().message().c_str());
+            confirm_.save_failed("cannot remove the confirm marker");
+            save_detail_ = r.error().message();
+        }
+    }
+    io_->write_status_file();
+    return ok(applied_text() + "\n");
+}
+
+// Applies `candidate` with a deadline: the running configuration is the confirmed one, on flash
+// first (snapshot, then the marker), then the candidate goes in.
+CommandReply Worker::open_window(LoadedSetup candidate, uint32_t seconds, const Diagnostics& d) {
+    if (!engine_.loaded()) {
+        HEPD_LOG_WARN("apply with a confirm window refused: no valid configuration ran yet to roll back to");
+        return fail(1, EINVAL,
+                    "not applied: a confirm window needs a configuration to roll back to, and no valid one has run "
+                    "yet; apply this one with `hepd apply --no-confirm`");
+    }
+    LoadedSetup running = engine_.current();
+    if (confirmed_on_flash_ != running.hash) {
+        auto have = store_.read_snapshot();
+        if (have && *have && sources_hash(**have) == running.hash) {
+            confirmed_on_flash_ = running.hash;
+        } else if (auto w = store_.write_snapshot(running.sources); !w) {
+            HEPD_LOG_ERROR("cannot open a confirm window: saving the confirmed configuration failed: %s",
+                           w.error().message().c_str());
+            return fail(1, w.error().err ? w.error().err : EIO,
+                        "not applied: a confirm window needs the confirmed configuration on flash, and saving it "
+                        "failed: " + w.error().message());
+        } else {
+            confirmed_on_flash_ = running.hash;
+        }
+    }
+    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::pending, candidate.hash, wall_seconds()}); !w) {
+        HEPD_LOG_ERROR("cannot open a confirm window: %s", w.error().message().c_str());
+        return fail(1, w.error().err ? w.error().err : EIO,
+                    "not applied: writing the confirm marker failed: " + w.error().message());
+    }
+    const std::string hash = candidate.hash;
+    const ConfirmStore window_store = store_;  // the marker's directory, for the whole window
+    confirmed_ = std::move(running);
+    engine_.adopt(std::move(candidate));
+    adopted(d, "hepd apply with a confirm window");
+    store_ = window_store;
+    if (!do_apply("apply with confirm window")) {
+        const std::string err = engine_.last_apply().error;
+        HEPD_LOG_ERROR("the candidate could not be applied (%s): restoring the confirmed configuration", err.c_str());
+        engine_.adopt(std::move(*confirmed_));
+        confirmed_.reset();
+        adopted(Diagnostics{}, "restoring the confirmed configuration");
+        do_apply("restore");
+        confirm_.abandon();
+        if (auto r = store_.remove_marker(); !r) HEPD_LOG_WARN("confirm marker: %s", r.error().message().c_str());
+        io_->write_status_file();
+        return fail(1, EIO, "apply failed: " + err + "; the confirmed configuration was restored");
+    }
+    const auto now = Clock::now();
+    confirm_.open(now, seconds, hash);
+    const std::string at = clock_text(wall_seconds() + seconds);
+    HEPD_LOG_WARN("applied with a confirm window: run `hepd confirm` within %u s, or the last confirmed "
+                  "configuration returns at %s",
+                  seconds, at.c_str());
+    io_->write_status_file();
+    return ok(applied_text() + "\nconfirm within " + std::to_string(seconds) + " s: hepd confirm (rollback at " +
+              at + "; hepd rollback undoes it now)\n");
+}
+
+CommandReply Worker::do_confirm() {
+    if (!confirm_.wants_save())
+        return fail(1, ESRCH, stood_down_ ? "nothing to confirm: the daemon stood down"
+                                          : "nothing to confirm: no apply is waiting for confirmation");
+    const LoadedSetup cur = engine_.current();
+    if (auto w = store_.write_snapshot(cur.sources); !w) {
+        const std::string e = w.error().message();
+        confirm_.save_failed(w.error().err ? std::strerror(w.error().err) : e);
+        save_detail_ = e;
+        confirmed_.reset();
+        HEPD_LOG_ERROR("CONFIRM NOT SAVED: %s. The applied rules stay (confirmed in RAM); after a restart hepd would "
+                       "run the previous confirmed configuration; fix %s and run `hepd confirm` again",
+                       e.c_str(), store_.dir().c_str());
+        io_->write_status_file();
+        return fail(3, w.error().err ? w.error().err : EIO,
+                    "confirmed in RAM only: saving to " + store_.dir() + " failed: " + e,
+                    "The applied rules stay. After a restart hepd would run the previous confirmed "
+                    "configuration.\nFix " + store_.dir() + " and run `hepd confirm` again.\n");
+    }
+    confirmed_on_flash_ = cur.hash;
+    if (auto r = store_.remove_marker(); !r)
+        HEPD_LOG_WARN("confirm marker: %s (harmless: the snapshot is the confirmed configuration)",
+                      r.error().message().c_str());
+    confirm_.saved();
+    confirmed_.reset();
+    rollback_warning_.reset();
+    HEPD_LOG_INFO("confirmed: the applied configuration is saved in %s", store_.dir().c_str());
+    store_ = ConfirmStore(daemon().confirmed_dir);
+    if (deferred_) run_deferred_ = true;
+    io_->write_status_file();
+    return ok("confirmed: the configuration is saved in " + store_.snapshot_path() + "\n");
+}
+
+CommandReply Worker::do_rollback(const char* why) {
+    if (!confirm_.pending())
+        return fail(1, ESRCH, "nothing to roll back: no apply is waiting for confirmation");
+    const std::string rejected = confirm_.candidate_hash();
+    const uint32_t window = confirm_.window_s();
+    engine_.adopt(std::move(*confirmed_));
+    confirmed_.reset();
+    adopted(Diagnostics{}, "rollback");
+    do_apply("rollback");
+    confirm_.rolled_back();
+    if (auto w = store_.write_marker(ConfirmMarker{ConfirmMarker::State::rolled_back, rejected, wall_seconds()}); !w)
+        HEPD_LOG_WARN("confirm marker: %s (a restart also runs the confirmed configuration)",
+                      w.error().message().c_str());
+    const std::string text = std::string("rolled back (") + why + "): the apply of " + std::to_string(window) +
+                             " s ago was not confirmed; the last confirmed configuration is back";
+    HEPD_LOG_ERROR("ROLLED BACK: %s; the files on flash are not applied again until they change or `hepd apply` "
+                   "applies them",
+                   text.c_str());
+    rollback_warning_ = StatusWarning{WarningKind::other, 1, clock_text(wall_seconds()), text, {}, false};
+    store_ = ConfirmStore(daemon().confirmed_dir);
+    if (deferred_) run_deferred_ = true;
+    io_->write_status_file();
+    if (!engine_.last_apply().ok)
+        return fail(1, EIO, "rolled back, but the apply failed: " + engine_.last_apply().error + " (retrying)");
+    return ok(text + "\n");
+}
+
+CommandReply Worker::do_teardown() {
+    // The supervisor first: from now on it installs no default rules and restarts nothing.
+    hb_.send(beat_stand_down);
+    stood_down_ = true;
+    retry_at_ = reload_at_ = never;
+    deferred_.reset();
+    auto r = engine_.teardown();
+    io_->write_status_file();
+    if (!r) {
+        HEPD_LOG_ERROR("hepd teardown: %s", r.error().message().c_str());
+        return fail(1, r.error().err ? r.error().err : EIO, "teardown failed: " + r.error().message());
+    }
+    HEPD_LOG_WARN("hepd teardown: every hepd chain, jump and set removed; the daemon stands down (no apply, no "
+                  "repair) until it is restarted");
+    return ok("removed every hepd chain, jump and set; the daemon stands down until it is restarted\n");
+}
+
+std::string Worker::command(const ControlIncoming& in) {
+    HEPD_LOG_INFO("%s requested by pid %d", format_control_request(in.request).c_str(), static_cast<int>(in.peer.pid));
+    switch (in.request.verb) {
+    case ControlVerb::reload: return to_wire(do_reload(ReloadTrigger::cli_reload, std::nullopt));
+    case ControlVerb::apply: return to_wire(do_reload(ReloadTrigger::cli_apply, in.request.timeout_s));
+    case ControlVerb::confirm: return to_wire(do_confirm());
+    case ControlVerb::rollback: return to_wire(do_rollback("hepd rollback"));
+    case ControlVerb::teardown: return to_wire(do_teardown());
+    default: break;
+    }
+    return control_reply_error(EINVAL, "unexpected request");
+}
+
+void Worker::decorate(StatusReport& r) {
+    r.watchdog = read_watchdog_events(daemon().state_dir);
+    if (stood_down_) {
+        r.state = DaemonState::stood_down;
+        r.notes.push_back("hepd teardown removed every hepd rule; this daemon enforces nothing until it is "
+                          "restarted");
+        return;
+    }
+    const auto now = Clock::now();
+    switch (confirm_.phase()) {
+    case ConfirmState::Phase::pending: {
+        r.state = DaemonState::pending_confirm;
+        const uint64_t left = confirm_.seconds_left(now);
+        r.confirm = ConfirmReport{left, clock_text(wall_seconds() + static_cast<int64_t>(left))};
+        break;
+    }
+    case ConfirmState::Phase::rolled_back:
+        if (r.state == DaemonState::enforcing) r.state = DaemonState::rolled_back;
+        break;
+    case ConfirmState::Phase::unsaved: {
+        StatusWarning w{WarningKind::other, 1, {},
+                        "confirmed in RAM only, not saved: " + confirm_.save_error() +
+                            "; after a restart hepd would run the previous confirmed configuration; fix "
+                            "confirmed_dir, then hepd confirm",
+                        {}, true};
+        if (!save_detail_.empty()) w.details.push_back(save_detail_);
+        r.warnings.push_back(std::move(w));
+        break;
+    }
+    case ConfirmState::Phase::none: break;
+    }
+    if (rollback_warning_) r.warnings.push_back(*rollback_warning_);
+    if (!unapplied_change_.empty())
+        r.notes.push_back("the configuration on flash changed at " + unapplied_change_ +
+                          " and is not applied (confirm_timeout is set): hepd apply");
+    if (deferred_)
+        r.notes.push_back("the configuration on flash changed during the confirm window; it is applied after hepd "
+                          "confirm or hepd rollback");
+}
+
+int Worker::run() {
+    hb_.set_period(beat_period(default_config().watchdog_timeout));
+    boot();
+    hb_.set_period(beat_period(daemon().watchdog_timeout));
+    hb_.send(beat_alive);
 
     auto monitor = LinkMonitor::open();
     if (!monitor) {
@@ -168,14 +673,18 @@ int run_worker(const RunOptions& opts) {
         return 1;
     }
     LinkMonitor& links = **monitor;
+    links_ = &links;
+    hb_.send(beat_alive);
 
-    ApplyOutcome first = engine.apply(links.links());
-    if (first.ok)
-        HEPD_LOG_INFO("applied: %zu rules, %zu set members, %zu table commits in %.1f ms", first.rules, first.set_members,
-                      first.tables_committed, first.duration.count() / 1000.0);
-    else
-        HEPD_LOG_ERROR("apply failed: %s", first.error.c_str());
-    if (opts.once) return first.ok && engine.loaded() ? 0 : 1;
+    if (opts_.once) {
+        ApplyOutcome first = engine_.apply(links.links());
+        if (first.ok)
+            HEPD_LOG_INFO("applied: %zu rules, %zu set members, %zu table commits in %.1f ms", first.rules,
+                          first.set_members, first.tables_committed, first.duration.count() / 1000.0);
+        else
+            HEPD_LOG_ERROR("apply failed: %s", first.error.c_str());
+        return first.ok && engine_.loaded() ? 0 : 1;
+    }
 
     // Signals through a descriptor, so that the loop handles them between other events.
     sigset_t mask;
@@ -185,61 +694,42 @@ int run_worker(const RunOptions& opts) {
     const int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     const int timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     ConfigWatch watch;
-    watch.watch(engine.setup());
-    WorkerIo io(engine, links);
-    if (auto r = io.open(); !r) {
-        HEPD_LOG_ERROR("%s", r.error().message().c_str());
-        return 1;
+    watch.watch(engine_.setup());
+    watch_ = &watch;
+    WorkerIo io(engine_, links);
+    io_ = &io;
+    io.on_command([this](const ControlIncoming& in) { return command(in); });
+    io.on_status([this](StatusReport& r) { decorate(r); });
+
+    if (do_apply("start"))
+        HEPD_LOG_INFO("applied: %zu rules, %zu set members, %zu table commits in %.1f ms",
+                      engine_.last_apply().rules, engine_.last_apply().set_members,
+                      engine_.last_apply().tables_committed, engine_.last_apply().duration.count() / 1000.0);
+    hb_.send(beat_alive);
+
+    // A worker restarted by the supervisor may find the previous one's socket still held for a
+    // moment (it is on its way out): try for a few seconds before giving up.
+    for (int attempt = 0;; ++attempt) {
+        auto r = io.open();
+        if (r) break;
+        if (r.error().err != EADDRINUSE || attempt >= 30) {
+            HEPD_LOG_ERROR("%s", r.error().message().c_str());
+            return 1;
+        }
+        hb_.send(beat_alive);
+        ::usleep(100 * 1000);
     }
 
-    constexpr Clock::time_point never = Clock::time_point::max();
-    Clock::time_point reload_at = never, retry_at = never;
-    auto retry_delay = retry_first;
-    auto next_probe = Clock::now() + probe_period;
-    auto refresh_every = std::chrono::duration_cast<Clock::duration>(engine.setup().felix.iptables_refresh_interval);
-    auto next_refresh = Clock::now() + (refresh_every.count() > 0 ? refresh_every : Clock::duration::max() / 2);
+    next_probe_ = Clock::now() + probe_period;
+    reset_refresh();
     bool apply_now = false;
-    ProbeState probe = io.probe();
+    probe_ = io.probe();
 
-    auto do_apply = [&](const char* why) {
-        ApplyOutcome out = engine.apply(links.links());
-        if (out.ok) {
-            retry_at = never;
-            retry_delay = retry_first;
-            if (out.changed)
-                HEPD_LOG_INFO("applied (%s): %zu table commits, %zu set changes in %.1f ms", why, out.tables_committed,
-                              out.set_changes, out.duration.count() / 1000.0);
-        } else {
-            HEPD_LOG_ERROR("apply failed (%s): %s; retrying in %lld s, the previous rules stay", why, out.error.c_str(),
-                           static_cast<long long>(std::chrono::duration_cast<std::chrono::seconds>(retry_delay).count()));
-            retry_at = Clock::now() + retry_delay;
-            retry_delay = std::min(retry_delay * 2, std::chrono::duration_cast<std::chrono::seconds>(retry_max));
-        }
-        io.after_apply(out);
-        probe = io.probe();
-    };
-    auto do_reload = [&](const char* why) -> bool {
-        Diagnostics d;
-        if (!engine.reload(d)) {
-            log_diagnostics(d);
-            HEPD_LOG_ERROR("configuration rejected (%s): %zu errors; the running rules stay", why, d.error_count());
-            return false;
-        }
-        log_set_level(engine.setup().daemon.log_level);
-        log_diagnostics(d);
-        watch.watch(engine.setup());
-        refresh_every = std::chrono::duration_cast<Clock::duration>(engine.setup().felix.iptables_refresh_interval);
-        next_refresh = Clock::now() + (refresh_every.count() > 0 ? refresh_every : Clock::duration::max() / 2);
-        HEPD_LOG_INFO("configuration reloaded (%s): %s", why, summarize(engine.setup()).c_str());
-        do_apply("reload");
-        return true;
-    };
-    io.on_reload(do_reload);
-
-    HEPD_LOG_INFO("hepd %s running (node %s)", HEPD_VERSION, engine.setup().daemon.node.c_str());
+    HEPD_LOG_INFO("hepd %s running (node %s)", HEPD_VERSION, daemon().node.c_str());
     while (true) {
         // The next deadline among the timers.
-        const auto next = std::min({next_probe, next_refresh, reload_at, retry_at});
+        const auto deadline = confirm_.pending() ? confirm_.deadline() : never;
+        const auto next = std::min({next_probe_, next_refresh_, reload_at_, retry_at_, deadline, hb_.next()});
         const auto wait = std::max(Clock::duration::zero(), next - Clock::now());
         itimerspec its{};
         const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count();
@@ -254,14 +744,15 @@ int run_worker(const RunOptions& opts) {
             HEPD_LOG_ERROR("poll: %s", std::strerror(errno));
             return 1;
         }
-        io.heartbeat();
+        hb_.tick(Clock::now());
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo si{};
             while (read(sigfd, &si, sizeof si) == sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
-                    do_reload("SIGHUP");
+                    do_reload(ReloadTrigger::signal, std::nullopt);
                 } else {
                     HEPD_LOG_INFO("signal %u: exiting; the rules stay in place", si.ssi_signo);
+                    hb_.send(beat_exiting);
                     return 0;
                 }
             }
@@ -270,7 +761,7 @@ int run_worker(const RunOptions& opts) {
             uint64_t expirations = 0;
             (void)!read(timerfd, &expirations, sizeof expirations);
         }
-        if ((fds[2].revents & POLLIN) && watch.drain()) reload_at = Clock::now() + reload_debounce;
+        if ((fds[2].revents & POLLIN) && watch.drain()) reload_at_ = Clock::now() + reload_debounce;
         if (fds[3].revents & POLLIN) {
             auto changed = links.process();
             if (!changed)
@@ -281,35 +772,69 @@ int run_worker(const RunOptions& opts) {
         io.handle_pollfds(fds, io_first);
 
         const auto now = Clock::now();
-        if (now >= reload_at) {
-            reload_at = never;
-            do_reload("files changed");
+        if (!stood_down_ && confirm_.due(now)) do_rollback("the confirm deadline passed");
+        if (run_deferred_ && !stood_down_) {
+            run_deferred_ = false;
+            const ReloadTrigger t = deferred_.value_or(ReloadTrigger::files);
+            deferred_.reset();
+            do_reload(t, std::nullopt);
             apply_now = false;
         }
-        if (now >= retry_at) {
-            retry_at = never;
+        if (stood_down_) {
+            apply_now = false;
+            continue;
+        }
+        if (now >= reload_at_) {
+            reload_at_ = never;
+            do_reload(ReloadTrigger::files, std::nullopt);
+            apply_now = false;
+        }
+        if (now >= retry_at_) {
+            retry_at_ = never;
             apply_now = true;
         }
         if (apply_now) {
             apply_now = false;
             do_apply("interfaces changed");
         }
-        if (now >= next_probe) {
-            next_probe = now + probe_period;
+        if (now >= next_probe_) {
+            next_probe_ = now + probe_period;
             ProbeState p = io.probe();
-            if (p != probe) {
-                DriftReport d = engine.check_and_repair();
+            if (p != probe_) {
+                DriftReport d = engine_.check_and_repair();
                 if (d.any()) io.note_repair(d);
-                probe = io.probe();
+                probe_ = io.probe();
             }
         }
-        if (now >= next_refresh) {
-            next_refresh = now + refresh_every;
-            DriftReport d = engine.check_and_repair();
+        if (now >= next_refresh_) {
+            next_refresh_ = now + refresh_every_;
+            DriftReport d = engine_.check_and_repair();
             if (d.any()) io.note_repair(d);
-            probe = io.probe();
+            probe_ = io.probe();
         }
     }
+}
+
+}  // namespace
+
+int run_worker(const RunOptions& opts) {
+    log_open(opts.log_stderr, LogLevel::info);
+    if (const char* hook = std::getenv(test_crash_on_start_env);
+        hook && (std::strcmp(hook, "1") == 0 || (hook[0] == '/' && ::access(hook, F_OK) == 0))) {
+        // A test hook (tests/netns/40-watchdog.sh); nothing sets it in production.
+        HEPD_LOG_ERROR("test hook %s=%s: the worker aborts on purpose", test_crash_on_start_env, hook);
+        rlimit no_core{0, 0};
+        setrlimit(RLIMIT_CORE, &no_core);
+        std::abort();
+    }
+    // A write to the heartbeat pipe after the supervisor died must not kill the worker (it gets
+    // SIGTERM through PR_SET_PDEATHSIG and leaves the rules in place).
+    signal(SIGPIPE, SIG_IGN);
+    Heartbeat hb(opts.watchdog_fd);
+    hb.send(beat_alive);
+    Engine engine(opts.config_path, opts.explicit_config);
+    Worker w(opts, engine, hb);
+    return w.run();
 }
 
 }  // namespace hepd

@@ -12,6 +12,7 @@
 #include "hepd/log.hpp"
 #include "hepd/names.hpp"
 #include "hepd/netlink.hpp"
+#include "hepd/watchdog.hpp"
 
 namespace hepd {
 
@@ -60,6 +61,16 @@ void add_netlink_warning(StatusReport& r, const LinkMonitor& links) {
 }
 
 }  // namespace
+
+std::vector<WatchdogEvent> read_watchdog_events(const std::string& state_dir) {
+    std::vector<WatchdogEvent> out;
+    auto text = read_file(state_dir + watchdog_file, 64 * 1024);
+    if (!text) return out;
+    auto w = parse_watch_file(*text);
+    if (!w) return out;
+    for (const auto& e : w->events) out.push_back(WatchdogEvent{wall_clock_text(e.at), e.what});
+    return out;
+}
 
 StatusReport make_status_report(const Engine& engine, const std::vector<LinkState>& links, bool with_counters,
                                 std::chrono::steady_clock::time_point started, const std::vector<StatusWarning>& warnings) {
@@ -237,35 +248,30 @@ void WorkerIo::handle_pollfds(const std::vector<pollfd>& /*fds*/, size_t /*first
     impl_->server->serve([this](const ControlIncoming& in) { return handle(in); });
 }
 
+StatusReport WorkerIo::report(bool with_counters) {
+    StatusReport r = make_status_report(engine_, links_.snapshot(), with_counters, started_, warnings_);
+    add_netlink_warning(r, links_);
+    if (decorate_) decorate_(r);
+    return r;
+}
+
 std::string WorkerIo::handle(const ControlIncoming& in) {
     switch (in.request.verb) {
     case ControlVerb::ping: return control_reply_ok("pong\n");
     case ControlVerb::status:
     case ControlVerb::status_json: {
-        StatusReport r = make_status_report(engine_, links_.snapshot(), true, started_, warnings_);
-        add_netlink_warning(r, links_);
+        StatusReport r = report(true);
         if (in.request.verb == ControlVerb::status_json) return control_reply_ok(format_status_json(r));
         return control_reply_ok(std::string(status_exit_prefix) + std::to_string(status_exit_code(r)) + "\n" +
                                 format_status_text(r));
     }
-    case ControlVerb::reload: {
-        HEPD_LOG_INFO("reload requested by pid %d", static_cast<int>(in.peer.pid));
-        if (!reload_ || !reload_("hepd reload")) {
-            std::string body;
-            if (engine_.rejected()) body = engine_.rejected()->format();
-            return control_reply_error(1, "configuration rejected; the running rules stay", body);
-        }
-        const ApplyOutcome& a = engine_.last_apply();
-        if (!a.ok) return control_reply_error(1, "apply failed: " + a.error);
-        return control_reply_ok("applied: " + std::to_string(a.rules) + " rules, " + std::to_string(a.set_members) +
-                                " set members, " + std::to_string(a.tables_committed) + " table commits in " +
-                                std::to_string(a.duration.count() / 1000) + " ms\n");
-    }
+    case ControlVerb::reload:
     case ControlVerb::apply:
     case ControlVerb::confirm:
     case ControlVerb::rollback:
-        return control_reply_error(95, std::string(control_verb_name(in.request.verb)) +
-                                           " is not available in this build yet (arrives with commit-confirm)");
+    case ControlVerb::teardown:
+        if (command_) return command_(in);
+        return control_reply_error(95, std::string(control_verb_name(in.request.verb)) + " is not available");
     }
     return control_reply_error(22, "unknown request");
 }
@@ -295,8 +301,6 @@ void WorkerIo::note_repair(const DriftReport& d) {
     write_status_file();
 }
 
-void WorkerIo::heartbeat() {}
-
 ProbeState WorkerIo::probe() const {
     ProbeState p;
     const auto& rules = engine_.compiled().rules;
@@ -314,11 +318,10 @@ ProbeState WorkerIo::probe() const {
 // show when the daemon does not answer (hung, or stopped).
 void WorkerIo::write_status_file() {
     const std::string& dir = engine_.setup().daemon.state_dir;
-    StatusReport r = make_status_report(engine_, links_.snapshot(), false, started_, warnings_);
-    add_netlink_warning(r, links_);
+    StatusReport r = report(false);
     r.notes.push_back("written at " + wall_time() + " by pid " + std::to_string(getpid()));
-    auto j = write_file_atomic(dir + "/status.json", format_status_json(r), 0600);
-    auto t = write_file_atomic(dir + "/status.txt",
+    auto j = write_file_atomic(dir + status_file_json, format_status_json(r), 0600);
+    auto t = write_file_atomic(dir + status_file_txt,
                                std::string(status_exit_prefix) + std::to_string(status_exit_code(r)) + "\n" +
                                    format_status_text(r),
                                0600);

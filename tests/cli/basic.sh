@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The CLI surface of ../shared/design/CLI.md: help, version, unknown commands, and the commands
-# that have not landed yet (they say so and exit 2, never fake output).
+# that talk to the daemon when none runs (they say so and exit 2, never fake output).
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
 
@@ -17,8 +17,15 @@ expect_contains "--version is version" 0 "hepd 0." "$HEPD" --version
 expect_exit "version takes no arguments" 2 "$HEPD" version extra
 expect_contains "per-command help" 0 "usage: hepd check" "$HEPD" check --help
 
-# Commands not built yet: a clear message and exit 2. Remove a line here when its command lands.
-for c in $(sed -n 's/^int cmd_\([a-z]*\)(Args) { return not_built.*/\1/p' src/cmd/cmd_stubs.cpp); do
-    expect_contains "$c says it is not built yet" 2 "'$c' is not available in this build yet" "$HEPD" "$c"
+# The commands that talk to the daemon, with no daemon: "not running" and exit 2 (CLI.md).
+t=$(mktemp -d /tmp/hepd-cli-basic.XXXXXX)
+printf '[hepd]\nsocket = %s/run/hepd.sock\nstate_dir = %s/run\nresource_dir = %s\n' "$t" "$t" "$t" >"$t/hepd.conf"
+for c in reload apply confirm rollback; do
+    expect_contains "$c without a daemon: not running, exit 2" 2 "the daemon is not running" "$HEPD" "$c" -c "$t/hepd.conf"
 done
+expect_contains "apply --confirm-timeout takes seconds" 2 "takes 0..86400 seconds" "$HEPD" apply --confirm-timeout soon
+expect_contains "apply --confirm-timeout is capped" 2 "takes 0..86400 seconds" "$HEPD" apply --confirm-timeout 86401
+expect_contains "apply --no-confirm with a window contradicts" 2 "contradict" "$HEPD" apply --no-confirm --confirm-timeout 5
+expect_contains "confirm takes no other argument" 2 "unknown argument 'now'" "$HEPD" confirm now
+rm -rf "$t"
 done_testing

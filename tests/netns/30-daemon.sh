@@ -186,9 +186,12 @@ grep -q 'repaired' "$T/status.out" && _pass "$_phase: status counts the repairs"
 phase "H foreign rules, SIGTERM, teardown"
 saved | grep -q -- '-s 198.18.99.0/24 -j ACCEPT' && _pass "$_phase: a foreign rule survives every apply" ||
     _fail "$_phase: a foreign rule survives every apply"
-pid=$(nsx dut ss -xlpn 2>/dev/null | sed -n 's/.*hepd.sock.*pid=\([0-9]*\).*/\1/p' | head -1)
+# The socket belongs to the worker; SIGTERM goes to `hepd run` itself, the supervisor (its parent),
+# as procd and systemd send it.
+wpid=$(nsx dut ss -xlpn 2>/dev/null | sed -n 's/.*hepd.sock.*pid=\([0-9]*\).*/\1/p' | head -1)
+pid=$(ps -o ppid= -p "$wpid" 2>/dev/null | tr -d ' ')
 [ -n "$pid" ] && kill -TERM "$pid"
-wait_for 3 bash -c "! kill -0 $pid 2>/dev/null" && _pass "$_phase: SIGTERM stops the daemon" || _fail "$_phase: SIGTERM stops the daemon"
+wait_for 5 bash -c "! kill -0 $pid 2>/dev/null && ! kill -0 $wpid 2>/dev/null" && _pass "$_phase: SIGTERM stops the daemon (supervisor and worker)" || _fail "$_phase: SIGTERM stops the daemon"
 v4 expect_block "after SIGTERM the rules stay: 8059 blocked" tcp_ok lan dut:eth0 8059
 v4 expect_pass "after SIGTERM the rules stay: 8055 allowed" tcp_ok lan dut:eth0 8055
 settle

@@ -54,6 +54,7 @@ TEST(ControlProto, ParseGood) {
         {"apply 086400", {ControlVerb::apply, 86400u}},
         {"confirm", {ControlVerb::confirm, std::nullopt}},
         {"rollback", {ControlVerb::rollback, std::nullopt}},
+        {"teardown", {ControlVerb::teardown, std::nullopt}},
     };
     for (const auto& row : rows) {
         Diagnostics d;
@@ -79,16 +80,16 @@ TEST(ControlProto, ParseBad) {
     };
     const Row rows[] = {
         {"", "control:1: error: empty request (expected ping, status, status json, reload, apply "
-             "[SECONDS], confirm or rollback)"},
+             "[SECONDS], confirm, rollback or teardown)"},
         {"   ", "control:1: error: empty request (expected ping, status, status json, reload, apply "
-                "[SECONDS], confirm or rollback)"},
+                "[SECONDS], confirm, rollback or teardown)"},
         {"STATUS", "control:1:1: error: unknown request 'STATUS' (expected ping, status, status "
-                   "json, reload, apply [SECONDS], confirm or rollback)"},
+                   "json, reload, apply [SECONDS], confirm, rollback or teardown)"},
         {"  hello world", "control:1:3: error: unknown request 'hello' (expected ping, status, "
-                          "status json, reload, apply [SECONDS], confirm or rollback)"},
+                          "status json, reload, apply [SECONDS], confirm, rollback or teardown)"},
         {std::string(100, 'x'),
          "control:1:1: error: unknown request 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (expected ping, "
-         "status, status json, reload, apply [SECONDS], confirm or rollback)"},
+         "status, status json, reload, apply [SECONDS], confirm, rollback or teardown)"},
         {"status yaml", "control:1:8: error: 'status' takes only the argument 'json', got 'yaml'"},
         {"status json now", "control:1:13: error: too many arguments for 'status json'"},
         {"ping pong", "control:1:6: error: 'ping' takes no argument, got 'pong'"},
@@ -286,6 +287,7 @@ std::string default_handler_reply(const ControlIncoming& in) {
                                                 : std::string("default")));
     case ControlVerb::confirm: return control_reply_error(ENOENT, "nothing pending");
     case ControlVerb::rollback: return control_reply_ok("rolled back");
+    case ControlVerb::teardown: return control_reply_ok("stood down");
     }
     return control_reply_error(EINVAL, "?");
 }
@@ -436,11 +438,11 @@ TEST(ControlSocket, OversizedAndGarbage) {
         // 4095 bytes + LF is the longest request: it is read and parsed (and is no verb).
         {std::string(4095, 'a'),
          "ERR 22 unknown request 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...' (expected ping, status, "
-         "status json, reload, apply [SECONDS], confirm or rollback)\n"},
+         "status json, reload, apply [SECONDS], confirm, rollback or teardown)\n"},
         {"hello", "ERR 22 unknown request 'hello' (expected ping, status, status json, reload, "
-                  "apply [SECONDS], confirm or rollback)\n"},
+                  "apply [SECONDS], confirm, rollback or teardown)\n"},
         {"", "ERR 22 empty request (expected ping, status, status json, reload, apply [SECONDS], "
-             "confirm or rollback)\n"},
+             "confirm, rollback or teardown)\n"},
         {std::string("\x01\xff\x00zz", 5),
          "ERR 22 request contains the byte 0x01 (only printable ASCII is allowed)\n"},
         {"apply soon", "ERR 22 apply: the confirm timeout must be 0..86400 seconds, got 'soon'\n"},

@@ -181,13 +181,16 @@ std::vector<TextCase> text_cases() {
                                       " missed heartbeats for 10 s; default rules installed; restarted"});
         r.last_apply = ApplySummary{1, ApplyResult::ok, "", 2, false, false, 0, 0, ""};
         cases.push_back({"watchdog", r, 80,
-                         "hepd 0.1.0  DEFAULT-RULES  pid 900\n"
+                         "hepd 0.1.0  DEGRADED  pid 900\n"
                          "apply   #1 ok (2 ms, -, 0 rules)\n"
                          "ENDPOINT none: no HostEndpoint of this node matches an interface\n"
                          "watch   (+2 earlier: logread -e hepd)\n"
-                         "watch   09:13 worker 803 missed heartbeats for 10 s; default rules installed; r~\n"
-                         "watch   09:14 worker 804 missed heartbeats for 10 s; default rules installed; r~\n"
-                         "watch   09:15 worker 805 missed heartbeats for 10 s; default rules installed; r~\n",
+                         "watch   09:13 worker 803 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n"
+                         "watch   09:14 worker 804 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n"
+                         "watch   09:15 worker 805 missed heartbeats for 10 s; default rules installed;\n"
+                         "        restarted\n",
                          1});
     }
     {
@@ -313,7 +316,8 @@ TEST(Status, ExitCodes) {
         {DaemonState::degraded, 1, 1, "DEGRADED", "degraded"},
         {DaemonState::pending_confirm, 3, 3, "PENDING-CONFIRM", "pending_confirm"},
         {DaemonState::rolled_back, 1, 1, "ROLLED-BACK", "rolled_back"},
-        {DaemonState::default_rules, 1, 1, "DEFAULT-RULES", "default_rules"},
+        {DaemonState::default_rules, 1, 1, "DEGRADED", "default_rules"},
+        {DaemonState::stood_down, 2, 2, "STOOD-DOWN", "stood_down"},
         {DaemonState::audit, 1, 1, "AUDIT", "audit"},
     };
     for (const auto& row : rows) {
