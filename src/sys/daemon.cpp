@@ -2,7 +2,7 @@
 // The worker's engine and event loop; see include/hepd/daemon.hpp for the wiring.
 //
 // Timing decisions:
-//  - file events are debounced by 150 ms (an editor's write + rename, a burst of `uci set`);
+//  - file events are debounced: applied after 20 ms of quiet, at most 150 ms after the first event
 //  - link and address events are applied as soon as the pending events are drained (the
 //    interface-appears-to-protected target is 20 ms), which coalesces bursts by itself;
 //  - a failed apply is retried after 1 s, doubling to 30 s;

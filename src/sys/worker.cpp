@@ -44,6 +44,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
+// A change to the configuration is applied once the files have been quiet for reload_quiet (an
+// editor's write + rename, `uci commit`, a deploy tool's burst), and at the latest reload_debounce
+// after the first event of a burst, so that a writer that never stops cannot starve the reload.
+constexpr auto reload_quiet = 20ms;
 constexpr auto reload_debounce = 150ms;
 constexpr auto probe_period = 1s;
 constexpr auto retry_first = 1s;
@@ -239,6 +243,7 @@ private:
 
     static constexpr Clock::time_point never = Clock::time_point::max();
     Clock::time_point reload_at_ = never, retry_at_ = never, next_probe_{}, next_refresh_{};
+    Clock::time_point burst_start_{};  // first file event of the burst reload_at_ waits for
     Clock::duration refresh_every_{};
     Clock::duration retry_delay_ = retry_first;
     ProbeState probe_;
@@ -761,7 +766,11 @@ int Worker::run() {
             uint64_t expirations = 0;
             (void)!read(timerfd, &expirations, sizeof expirations);
         }
-        if ((fds[2].revents & POLLIN) && watch.drain()) reload_at_ = Clock::now() + reload_debounce;
+        if ((fds[2].revents & POLLIN) && watch.drain()) {
+            const auto t = Clock::now();
+            if (reload_at_ == never) burst_start_ = t;
+            reload_at_ = std::min(t + reload_quiet, burst_start_ + reload_debounce);
+        }
         if (fds[3].revents & POLLIN) {
             auto changed = links.process();
             if (!changed)
