@@ -17,6 +17,9 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -380,6 +383,12 @@ bool Worker::do_apply(const char* why) {
     }
     io_->after_apply(out);
     probe_ = io_->probe();
+#ifdef __GLIBC__
+    // A reload keeps the old and the new model and ruleset alive together for a moment; give the
+    // pages back so the steady RSS is what the current ruleset needs (musl's malloc returns them
+    // by itself).
+    malloc_trim(0);
+#endif
     return out.ok;
 }
 
