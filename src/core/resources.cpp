@@ -22,8 +22,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <functional>
 #include <initializer_list>
+#include <memory>
+#include <type_traits>
 
 #include "hepd/model.hpp"
 #include "hepd/selector.hpp"
@@ -290,9 +291,27 @@ std::optional<std::vector<const Node*>> read_list(Ctx& c, const Node& n, const s
 
 // ---- field tables --------------------------------------------------------------------------
 
+// What reads one field: a reference to a callable (value, path of the value), which must outlive
+// it. The field tables below are built afresh for every mapping read; a std::function would copy
+// each of their lambdas onto the heap every time.
+class FieldReader {
+public:
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, FieldReader>)
+    FieldReader(F&& f)  // NOLINT: implicit, so that a table row is {"name", lambda}
+        : callable_(std::addressof(f)), call_([](const void* c, const Node& n, const std::string& p) {
+              (*static_cast<const std::remove_reference_t<F>*>(c))(n, p);
+          }) {}
+    void operator()(const Node& n, const std::string& path) const { call_(callable_, n, path); }
+
+private:
+    const void* callable_;
+    void (*call_)(const void*, const Node&, const std::string&);
+};
+
 struct Field {
     std::string_view name;
-    std::function<void(const Node&, const std::string&)> read;  // (value, path of the value)
+    FieldReader read;
     bool listed = true;  // named in "known: ..." (bookkeeping fields are accepted but not advertised)
 };
 
@@ -695,6 +714,7 @@ void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
     for (size_t i = 0; i < items->size(); ++i) {
         const Node& it = *(*items)[i];
         const std::string p = idx(path, i);
@@ -744,6 +764,7 @@ void read_port_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
     for (size_t i = 0; i < items->size(); ++i) {
         const std::string p = idx(path, i);
         auto port = read_port(c, *(*items)[i], p);
@@ -966,6 +987,7 @@ void read_rules(Ctx& c, const Node& n, const std::string& path, std::vector<Rule
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
     for (size_t i = 0; i < items->size(); ++i) {
         auto r = read_rule(c, *(*items)[i], idx(path, i));
         if (r)
@@ -1628,13 +1650,14 @@ void load_resources(std::string_view text, std::string_view file, Model& model, 
     yaml::Limits limits;
     limits.max_bytes = ModelLimits::max_file_bytes;
     const size_t errors_before = diags.error_count();
-    auto docs = yaml::parse_yaml(text, file, diags, limits);
+    // Each document is loaded as soon as it is parsed, and its tree dropped: the tree of a whole
+    // file is many times the size of its text.
     bool any = false;
-    for (const auto& d : docs) {
-        if (d.root.is_null()) continue;  // an empty document between `---` lines
+    yaml::parse_yaml_each(text, file, diags, limits, [&](yaml::Document&& d) {
+        if (d.root.is_null()) return;  // an empty document between `---` lines
         any = true;
         load_object(c, d.root, nullptr, model, 0);
-    }
+    });
     // A file without a single resource is most likely a mistake (a truncated copy, a commented-out
     // file); it is legal, as an empty directory is, so it is a warning.
     if (!any && diags.error_count() == errors_before)
