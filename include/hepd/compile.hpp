@@ -69,12 +69,13 @@ Compiled compile(const CompileInput& in);
 // Compilation hands out the same values one set or one chain at a time, in the order compile()
 // stores them, so that a caller that renders or applies as it goes holds one piece at a time
 // (render_compiled below; `hepd print`). Nothing is built before it is asked for, except what
-// sets() needs: every set must be known before the first table is handed out (rules refer to
-// them), so sets() builds each policy and profile chain once and keeps only the set names.
+// set_count() needs: every set must be known before the first table is handed out (rules refer to
+// them), so set_count() builds each policy and profile chain once and keeps only the set names.
 
 namespace detail {
 class Compiler;
 struct PlannedChain;
+struct SetDef;
 }  // namespace detail
 
 // One table of one family: the names of its chains, sorted as compile() sorts them, each built
@@ -89,7 +90,7 @@ public:
     uint8_t family() const { return family_; }
     const std::vector<nf::Hook>& hooks() const { return hooks_; }
     size_t size() const;
-    const std::string& chain_name(size_t i) const;
+    std::string_view chain_name(size_t i) const;
     // Builds chain i (its name and rules); each call builds it anew.
     nf::Chain chain(size_t i) const;
 
@@ -111,10 +112,11 @@ public:
     Compilation(const Compilation&) = delete;
     Compilation& operator=(const Compilation&) = delete;
 
-    // Every ipset the rules refer to, sorted by name, without members (name, type, family).
-    const std::vector<nf::IpSet>& sets();
-    // sets()[i] with its members, sorted.
-    nf::IpSet set(size_t i) const;
+    // The number of ipsets the rules refer to.
+    size_t set_count();
+    // Set i of set_count(), in name order: name, type, family and, with `members`, its members
+    // (sorted). Call set_count() first.
+    nf::IpSet set(size_t i, bool members = true) const;
     // The families compiled: {4} or {4, 6}.
     std::vector<uint8_t> families() const;
     // One table of one family (raw, mangle, filter: compile() holds all three of each family).
@@ -123,13 +125,13 @@ public:
 
 private:
     std::unique_ptr<detail::Compiler> c_;
-    std::vector<nf::IpSet> sets_;
+    std::vector<const std::pair<const std::string, detail::SetDef>*> sets_;  // in name order
     bool sets_known_ = false;
 };
 
 // What `hepd print` writes, rendered while compiling: `only` absent is render_all(), else
 // render_ipsets() or render_family() of one family, exactly the same bytes, handed to `write` in
-// pieces of about 64 KiB. Holds one set or chain at a time, never the whole Ruleset or text.
+// pieces of about 16 KiB. Holds one set or chain at a time, never the whole Ruleset or text.
 struct RenderStats {
     size_t rules = 0;    // rule_count() of what was rendered (hooks included)
     size_t sets = 0;

@@ -74,16 +74,26 @@ PolicyKind kind_of(const GlobalNetworkPolicy& p) {
     return PolicyKind::normal;
 }
 
+// A policy or profile chain per direction ([0] ingress, [1] egress): its name, given on first use,
+// and per family ([0] IPv4, [1] IPv6) whether it was built once, so that the sets its rules refer
+// to are known.
+struct RuleChains {
+    std::string name[2];
+    bool sets_known[2][2] = {};  // [family][direction]
+};
+
 // One policy, in evaluation order, with what every endpoint and table needs from it.
 struct PolicyInfo {
     const GlobalNetworkPolicy* policy = nullptr;
     const Selector* selector = nullptr;  // its effective selector, parsed once (null: selects nothing)
-    std::string chain[2];                // [0] hepd-pi-..., [1] hepd-po-...; named on first use
+    RuleChains chains;
 };
 
 struct Endpoint {
     std::string iface;  // "*" for the all-interfaces endpoint
     const HostEndpoint* hep = nullptr;
+    // Its chains: from and to the host, and forwarded from and to it.
+    std::string fh, th, fhfw, thfw;
     std::vector<PolicyInfo*> normal_in, normal_out, fwd_in, fwd_out, pre_dnat_in, untracked_in, untracked_out;
 
     bool is_star() const { return iface == "*"; }
@@ -109,16 +119,17 @@ struct SetDef {
     // selector: the endpoints and network sets it selects (null: nothing, cannot happen for a
     // validated model). named_port: the endpoints it selects (null: every endpoint).
     const Selector* selector = nullptr;
-    std::optional<uint8_t> proto;  // named_port: the port's protocol, when the rule has one
-    std::string port_name;         // named_port
+    std::optional<uint8_t> proto;           // named_port: the port's protocol, when the rule has one
+    const std::string* port_name = nullptr;  // named_port: the name, in the model
     const std::vector<Cidr>* nets = nullptr;  // nets: a rule's nets or notNets list
 };
 
-// A chain of a planned table: its name and what fills it.
+// A chain of a planned table: its name (kept by what it is named after) and what fills it.
 struct PlannedChain {
-    std::string name;
+    std::string_view name;
     std::function<void(Chain&)> fill;
-    bool policy = false;  // a policy or profile chain: the only chains whose rules refer to sets
+    // Policy and profile chains, the only ones whose rules refer to sets: set once it was built.
+    bool* sets_known = nullptr;
 };
 
 namespace {
@@ -207,22 +218,24 @@ public:
     // ---- what Compilation asks for -----------------------------------------------------------
 
     void plan(PlannedTable& pt) {
-        TablePlan tp{pt.family(), pt.table(), {}, {}};
+        TablePlan tp{pt.family(), pt.table(), {}, {}, std::vector<uint8_t>(policies_.size()), {}};
         switch (pt.table()) {
         case Table::raw: plan_raw(tp); break;
         case Table::mangle: plan_mangle(tp); break;
         case Table::filter: plan_filter(tp); break;
         }
+        // In name order, as iptables-save lists them.
+        std::sort(tp.chains.begin(), tp.chains.end(),
+                  [](const PlannedChain& a, const PlannedChain& b) { return a.name < b.name; });
         pt.hooks_ = std::move(tp.hooks);
-        pt.chains_.reserve(tp.chains.size());
-        for (auto& [name, c] : tp.chains) pt.chains_.push_back(std::move(c));
+        pt.chains_ = std::move(tp.chains);
     }
 
-    void build(const PlannedChain& pc, uint8_t family, Chain& out) {
+    void build(const PlannedChain& pc, Chain& out) {
         out.name = pc.name;
         out.rules.clear();
         pc.fill(out);
-        if (pc.policy) built_policy_chains_[family == 4 ? 0 : 1].insert(pc.name);
+        if (pc.sets_known) *pc.sets_known = true;
     }
 
     // Builds every policy and profile chain of every table that was not built yet, for the sets
@@ -232,26 +245,26 @@ public:
         for (uint8_t family : families) {
             for (Table t : nf::all_tables) {
                 PlannedTable pt(*this, family, t);
-                for (const auto& pc : pt.chains_) {
-                    if (!pc.policy || built_policy_chains_[family == 4 ? 0 : 1].count(pc.name)) continue;
-                    build(pc, family, scratch);
-                }
+                for (const auto& pc : pt.chains_)
+                    if (pc.sets_known && !*pc.sets_known) build(pc, scratch);
             }
         }
     }
 
-    std::vector<nf::IpSet> set_headers() const {
-        std::vector<nf::IpSet> out;
+    // The sets found so far, in name order.
+    std::vector<const std::pair<const std::string, SetDef>*> sets() const {
+        std::vector<const std::pair<const std::string, SetDef>*> out;
         out.reserve(sets_.size());
-        for (const auto& [name, def] : sets_)
-            out.push_back(nf::IpSet{name, def.kind == SetDef::Kind::named_port ? "hash:ip,port" : "hash:net",
-                                    def.family, {}});
+        for (const auto& entry : sets_) out.push_back(&entry);
         return out;
     }
 
+    static nf::IpSet set_header(const std::string& name, const SetDef& def) {
+        return nf::IpSet{name, def.kind == SetDef::Kind::named_port ? "hash:ip,port" : "hash:net", def.family, {}};
+    }
+
     // The members of a set, sorted and unique, as `ipset save` prints them.
-    std::vector<std::string> members_of(const std::string& name) const {
-        const SetDef& def = sets_.at(name);
+    std::vector<std::string> members_of(const SetDef& def) const {
         std::vector<std::string> out;
         switch (def.kind) {
         case SetDef::Kind::selector:
@@ -275,7 +288,7 @@ public:
                 const auto& h = *heps_[i];
                 if (def.selector && !def.selector->matches(hep_labels_[i])) continue;
                 for (const auto& p : h.ports) {
-                    if (p.name != def.port_name) continue;
+                    if (p.name != *def.port_name) continue;
                     if (def.proto && p.protocol.number != *def.proto) continue;
                     for (const auto& ip : h.expected_ips) {
                         if (ip.family != def.family) continue;
@@ -316,17 +329,20 @@ public:
     }
 
 private:
-    // A table being planned: its hooks and its chains by name (iptables-save's order).
+    // A table being planned: its hooks and its chains, in the order they were planned.
     struct TablePlan {
         uint8_t family;
         Table table;
         std::vector<nf::Hook> hooks;
-        std::map<std::string, PlannedChain> chains;
+        std::vector<PlannedChain> chains;
+        // Policy and profile chains already planned (every endpoint whose tier has the policy
+        // jumps to the same chain): per policy of policies_, bit 0 ingress, bit 1 egress.
+        std::vector<uint8_t> policies_planned;
+        std::set<std::string_view> profiles_planned;  // chain names
 
-        void add(const std::string& name, std::function<void(Chain&)> fill, bool policy = false) {
-            // A chain planned twice is a policy or profile chain that several endpoints jump to:
-            // the same name fills the same way, so the first one stays.
-            chains.try_emplace(name, PlannedChain{name, std::move(fill), policy});
+        // `name` must outlive the plan: a constant, or a name kept by the Compiler.
+        void add(std::string_view name, std::function<void(Chain&)> fill, bool* sets_known = nullptr) {
+            chains.push_back(PlannedChain{name, std::move(fill), sets_known});
         }
     };
 
@@ -341,12 +357,11 @@ private:
     std::vector<PolicyInfo> policies_;
 
     std::map<std::string, SetDef> sets_;  // by name
-    // Names already given, so that each is hashed once per compile.
-    std::map<std::string, std::string> selector_set_names_[2];     // [family] selector text -> set
-    std::map<std::string, std::string> named_port_set_names_[2];   // [family] key -> set
-    std::map<std::pair<const std::vector<Cidr>*, uint8_t>, std::string> net_set_names_;  // (list, family) -> set
-    std::map<std::string, std::string> profile_chain_names_[2];    // [egress] profile -> chain
-    std::set<std::string> built_policy_chains_[2];                 // [family] policy/profile chains built
+    // Set names already given (pointing at the keys of sets_), so that each is hashed once.
+    std::map<std::string, const std::string*> selector_set_names_[2];    // [family] selector text -> set
+    std::map<std::string, const std::string*> named_port_set_names_[2];  // [family] key -> set
+    std::map<std::pair<const std::vector<Cidr>*, uint8_t>, const std::string*> net_set_names_;  // (list, family)
+    std::map<std::string, RuleChains> profiles_;  // profile chains, by profile name
 
     const Selector* selector(const std::string& text) {
         auto it = selectors_.find(text);
@@ -424,6 +439,10 @@ private:
         Endpoint e;
         e.iface = iface;
         e.hep = &h;
+        e.fh = names::endpoint_chain("fh", iface);
+        e.th = names::endpoint_chain("th", iface);
+        e.fhfw = names::endpoint_chain("fhfw", iface);
+        e.thfw = names::endpoint_chain("thfw", iface);
         for (auto& info : policies_) {
             const GlobalNetworkPolicy& p = *info.policy;
             if (!info.selector || !info.selector->matches(labels)) continue;
@@ -481,15 +500,15 @@ private:
     const std::string& selector_set(uint8_t family, const std::string& text) {
         auto& known = selector_set_names_[family == 4 ? 0 : 1];
         auto it = known.find(text);
-        if (it != known.end()) return it->second;
+        if (it != known.end()) return *it->second;
         const Selector* s = selector(text);
-        std::string name = names::selector_set(family, s ? s->to_string() : text);
         SetDef def;
         def.kind = SetDef::Kind::selector;
         def.family = family;
         def.selector = s;
-        sets_.try_emplace(name, def);  // selectors with the same canonical form share the set
-        return known.emplace(text, std::move(name)).first->second;
+        // Selectors with the same canonical form share the set.
+        auto set = sets_.try_emplace(names::selector_set(family, s ? s->to_string() : text), def).first;
+        return *known.emplace(text, &set->first).first->second;
     }
 
     // The hash:ip,port set of a named port over the endpoints a selector picks ("" = all).
@@ -500,16 +519,15 @@ private:
         const std::string key = canonical + "|" + (proto ? std::to_string(*proto) : "any") + "|" + port_name;
         auto& known = named_port_set_names_[family == 4 ? 0 : 1];
         auto it = known.find(key);
-        if (it != known.end()) return it->second;
-        std::string name = names::named_port_set(family, key);
+        if (it != known.end()) return *it->second;
         SetDef def;
         def.kind = SetDef::Kind::named_port;
         def.family = family;
         def.selector = s;
         def.proto = proto;
-        def.port_name = port_name;
-        sets_.try_emplace(name, def);
-        return known.emplace(key, std::move(name)).first->second;
+        def.port_name = &port_name;
+        auto set = sets_.try_emplace(names::named_port_set(family, key), def).first;
+        return *known.emplace(key, &set->first).first->second;
     }
 
     // A nets list of more than one CIDR: a set named after its place in its policy, so that
@@ -517,7 +535,7 @@ private:
     const std::string& net_list_set(uint8_t family, const RuleOwner& o, size_t rule_index, const char* field,
                                     const std::vector<Cidr>& nets) {
         auto it = net_set_names_.find({&nets, family});
-        if (it != net_set_names_.end()) return it->second;
+        if (it != net_set_names_.end()) return *it->second;
         std::string key;
         key.append(o.kind).append("/").append(o.name).append(o.ingress ? "/in/" : "/out/");
         key.append(std::to_string(rule_index)).append("/").append(field);
@@ -526,8 +544,8 @@ private:
         def.kind = SetDef::Kind::nets;
         def.family = family;
         def.nets = &nets;
-        sets_.try_emplace(name, def);
-        return net_set_names_.emplace(std::pair{&nets, family}, std::move(name)).first->second;
+        auto set = sets_.try_emplace(std::move(name), def).first;
+        return *net_set_names_.emplace(std::pair{&nets, family}, &set->first).first->second;
     }
 
     // ---- one Calico rule -> iptables rules (SEMANTICS 2.9) -----------------------------------
@@ -752,19 +770,27 @@ private:
     // ---- policy and profile chains -----------------------------------------------------------
 
     const std::string& policy_chain_name(PolicyInfo& p, bool ingress) {
-        std::string& name = p.chain[ingress ? 0 : 1];
+        std::string& name = p.chains.name[ingress ? 0 : 1];
         if (name.empty()) name = names::policy_chain(ingress, p.policy->name);
         return name;
     }
 
-    const std::string& profile_chain_name(const std::string& profile, bool ingress) {
-        auto& known = profile_chain_names_[ingress ? 0 : 1];
-        auto it = known.find(profile);
-        if (it == known.end()) it = known.emplace(profile, names::profile_chain(ingress, profile)).first;
-        return it->second;
+    RuleChains& profile_chains(const std::string& profile, bool ingress) {
+        RuleChains& pc = profiles_[profile];
+        std::string& name = pc.name[ingress ? 0 : 1];
+        if (name.empty()) name = names::profile_chain(ingress, profile);
+        return pc;
+    }
+
+    static bool* sets_known(RuleChains& rc, uint8_t family, bool ingress) {
+        return &rc.sets_known[family == 4 ? 0 : 1][ingress ? 0 : 1];
     }
 
     void plan_policy_chain(TablePlan& tp, PolicyInfo& p, bool ingress) {
+        uint8_t& planned = tp.policies_planned[static_cast<size_t>(&p - policies_.data())];
+        const uint8_t bit = ingress ? 1 : 2;
+        if (planned & bit) return;
+        planned |= bit;
         const uint8_t family = tp.family;
         const Table table = tp.table;
         tp.add(
@@ -773,14 +799,16 @@ private:
                 const GlobalNetworkPolicy& g = *p.policy;
                 render_rules(c, ingress ? g.ingress : g.egress, family, table, RuleOwner{"gnp", g.name, ingress, g.tier});
             },
-            true);
+            sets_known(p.chains, family, ingress));
     }
 
     void plan_profile_chain(TablePlan& tp, const std::string& profile, bool ingress) {
         const uint8_t family = tp.family;
         const Table table = tp.table;
+        RuleChains& rc = profile_chains(profile, ingress);
+        if (!tp.profiles_planned.insert(rc.name[ingress ? 0 : 1]).second) return;
         tp.add(
-            profile_chain_name(profile, ingress),
+            rc.name[ingress ? 0 : 1],
             [this, &profile, family, table, ingress](Chain& c) {
                 const Profile* p = in_.model.find_profile(profile);
                 RuleOwner o{"pro", profile, ingress, ""};
@@ -793,7 +821,7 @@ private:
                     render_rules(c, {deny}, family, table, o);
                 }
             },
-            true);
+            sets_known(rc, family, ingress));
     }
 
     // ---- endpoint chains (SEMANTICS 2.8) -----------------------------------------------------
@@ -818,7 +846,7 @@ private:
         c.rules.reserve(c.rules.size() + (mode == TierMode::untracked ? 3 : 2) * pols.size() + 2);
         c.rules.push_back(rule_with(Target::SetMark(0, m_.pass)));  // start of tier
         for (const auto* p : pols) {
-            c.rules.push_back(if_mark(mark_clear(m_.pass), Target::Jump(p->chain[ingress ? 0 : 1])));
+            c.rules.push_back(if_mark(mark_clear(m_.pass), Target::Jump(p->chains.name[ingress ? 0 : 1])));
             if (mode == TierMode::untracked) c.rules.push_back(if_mark(mark_set(m_.accept), Target::NoTrack()));
             c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
         }
@@ -830,7 +858,7 @@ private:
         plan_tier(tp, pols, ingress);
         for (const auto& prof : e.hep->profiles) plan_profile_chain(tp, prof, ingress);
         const Table table = tp.table;
-        tp.add(names::endpoint_chain(ingress ? "fh" : "th", e.iface), [this, &e, &pols, table, ingress](Chain& c) {
+        tp.add(ingress ? e.fh : e.th, [this, &e, &pols, table, ingress](Chain& c) {
             c.rules.reserve(8 + 2 * pols.size() + 2 * e.hep->profiles.size());
             // The mangle egress chain allows with RETURN whatever IptablesMangleAllowAction says
             // (endpoints.go HostEndpointToMangleEgressChains): mangle POSTROUTING goes on after it.
@@ -839,7 +867,7 @@ private:
             c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
             tier_rules(c, table, pols, ingress, TierMode::normal);
             for (const auto& prof : e.hep->profiles) {
-                c.rules.push_back(rule_with(Target::Jump(profile_chain_name(prof, ingress))));
+                c.rules.push_back(rule_with(Target::Jump(profile_chains(prof, ingress).name[ingress ? 0 : 1])));
                 c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
             }
             c.rules.push_back(rule_with(deny_action(table)));
@@ -850,7 +878,7 @@ private:
         const auto& pols = ingress ? e.fwd_in : e.fwd_out;
         plan_tier(tp, pols, ingress);
         const Table table = tp.table;
-        tp.add(names::endpoint_chain(ingress ? "fhfw" : "thfw", e.iface), [this, &e, &pols, table, ingress](Chain& c) {
+        tp.add(ingress ? e.fhfw : e.thfw, [this, &e, &pols, table, ingress](Chain& c) {
             conntrack_rules(c, table, allow_action(table));
             c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
             tier_rules(c, table, pols, ingress, TierMode::normal);
@@ -862,7 +890,7 @@ private:
     void plan_pre_dnat_chain(TablePlan& tp, const Endpoint& e) {
         plan_tier(tp, e.pre_dnat_in, true);
         const Table table = tp.table;
-        tp.add(names::endpoint_chain("fh", e.iface), [this, &e, table](Chain& c) {
+        tp.add(e.fh, [this, &e, table](Chain& c) {
             conntrack_rules(c, table, allow_action(table));
             c.rules.push_back(rule_with(Target::Jump(names::failsafe_in)));
             c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
@@ -874,7 +902,7 @@ private:
         const auto& pols = ingress ? e.untracked_in : e.untracked_out;
         plan_tier(tp, pols, ingress);
         const Table table = tp.table;
-        tp.add(names::endpoint_chain(ingress ? "fh" : "th", e.iface), [this, &pols, table, ingress](Chain& c) {
+        tp.add(ingress ? e.fh : e.th, [this, &pols, table, ingress](Chain& c) {
             c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
             c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
             tier_rules(c, table, pols, ingress, TierMode::untracked);
@@ -883,10 +911,11 @@ private:
 
     // ---- dispatch (SEMANTICS 2.7) ------------------------------------------------------------
 
+    // A dispatch chain: a goto per endpoint to its `chain` (&Endpoint::fh, ...), by interface.
     template <class Pred>
-    void plan_dispatch(TablePlan& tp, const char* name, const char* kind, bool in, Pred include, bool star_default,
-                       bool skip_workloads = false) {
-        tp.add(name, [this, kind, in, include, star_default, skip_workloads](Chain& c) {
+    void plan_dispatch(TablePlan& tp, const char* name, std::string Endpoint::*chain, bool in, Pred include,
+                       bool star_default, bool skip_workloads = false) {
+        tp.add(name, [this, chain, in, include, star_default, skip_workloads](Chain& c) {
             const Endpoint* star = nullptr;
             for (const auto& e : endpoints_) {
                 if (e.is_star()) {
@@ -894,7 +923,7 @@ private:
                     continue;
                 }
                 if (!include(e)) continue;
-                NfRule r = rule_with(Target::Goto(names::endpoint_chain(kind, e.iface)));
+                NfRule r = rule_with(Target::Goto(e.*chain));
                 (in ? r.in_iface : r.out_iface) = e.iface;
                 c.rules.push_back(std::move(r));
             }
@@ -906,7 +935,7 @@ private:
                         c.rules.push_back(std::move(r));
                     }
                 }
-                c.rules.push_back(rule_with(Target::Goto(names::endpoint_chain(kind, "*"))));
+                c.rules.push_back(rule_with(Target::Goto(star->*chain)));
             }
         });
     }
@@ -972,8 +1001,8 @@ private:
         });
 
         auto untracked = [](const Endpoint& e) { return e.has_untracked(); };
-        plan_dispatch(tp, names::from_hep, "fh", true, untracked, false);
-        plan_dispatch(tp, names::to_hep, "th", false, untracked, false);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, untracked, false);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, untracked, false);
         for (const auto& e : endpoints_) {
             if (e.is_star() || !e.has_untracked()) continue;
             plan_untracked_chain(tp, e, true);
@@ -999,8 +1028,8 @@ private:
             post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
         });
 
-        plan_dispatch(tp, names::from_hep, "fh", true, [](const Endpoint& e) { return e.has_pre_dnat(); }, true);
-        plan_dispatch(tp, names::to_hep, "th", false, [](const Endpoint&) { return true; }, true, true);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, [](const Endpoint& e) { return e.has_pre_dnat(); }, true);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, [](const Endpoint&) { return true; }, true, true);
         for (const auto& e : endpoints_) {
             if (e.has_pre_dnat()) plan_pre_dnat_chain(tp, e);
             plan_normal_chain(tp, e, false);
@@ -1065,10 +1094,10 @@ private:
         });
 
         auto all = [](const Endpoint&) { return true; };
-        plan_dispatch(tp, names::from_hep, "fh", true, all, true);
-        plan_dispatch(tp, names::to_hep, "th", false, all, true);
-        plan_dispatch(tp, names::from_hep_fwd, "fhfw", true, all, true);
-        plan_dispatch(tp, names::to_hep_fwd, "thfw", false, all, true);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, all, true);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, all, true);
+        plan_dispatch(tp, names::from_hep_fwd, &Endpoint::fhfw, true, all, true);
+        plan_dispatch(tp, names::to_hep_fwd, &Endpoint::thfw, false, all, true);
         for (const auto& e : endpoints_) {
             plan_normal_chain(tp, e, true);
             plan_normal_chain(tp, e, false);
@@ -1102,29 +1131,30 @@ PlannedTable::~PlannedTable() = default;
 
 size_t PlannedTable::size() const { return chains_.size(); }
 
-const std::string& PlannedTable::chain_name(size_t i) const { return chains_.at(i).name; }
+std::string_view PlannedTable::chain_name(size_t i) const { return chains_.at(i).name; }
 
 nf::Chain PlannedTable::chain(size_t i) const {
     nf::Chain c;
-    compiler_->build(chains_.at(i), family_, c);
+    compiler_->build(chains_.at(i), c);
     return c;
 }
 
 Compilation::Compilation(const CompileInput& in) : c_(std::make_unique<detail::Compiler>(in)) {}
 Compilation::~Compilation() = default;
 
-const std::vector<nf::IpSet>& Compilation::sets() {
+size_t Compilation::set_count() {
     if (!sets_known_) {
         c_->find_sets(families());
-        sets_ = c_->set_headers();
+        sets_ = c_->sets();
         sets_known_ = true;
     }
-    return sets_;
+    return sets_.size();
 }
 
-nf::IpSet Compilation::set(size_t i) const {
-    nf::IpSet s = sets_.at(i);
-    s.members = c_->members_of(s.name);
+nf::IpSet Compilation::set(size_t i, bool members) const {
+    const auto& [name, def] = *sets_.at(i);
+    nf::IpSet s = detail::Compiler::set_header(name, def);
+    if (members) s.members = c_->members_of(def);
     return s;
 }
 
@@ -1151,7 +1181,7 @@ MarkBits mark_bits(uint32_t mask) {
 Compiled compile(const CompileInput& in) {
     Compilation c(in);
     Compiled out;
-    // The tables first: building them finds every set, so sets() has nothing left to build.
+    // The tables first: building them finds every set, so set_count() has nothing left to build.
     for (uint8_t family : c.families()) {
         nf::FamilyRuleset f;
         f.family = family;
@@ -1172,16 +1202,16 @@ Compiled compile(const CompileInput& in) {
         else
             out.rules.v6 = std::move(f);
     }
-    const auto& sets = c.sets();
-    out.rules.sets.reserve(sets.size());
-    for (size_t i = 0; i < sets.size(); ++i) out.rules.sets.push_back(c.set(i));
+    const size_t sets = c.set_count();
+    out.rules.sets.reserve(sets);
+    for (size_t i = 0; i < sets; ++i) out.rules.sets.push_back(c.set(i));
     out.bindings = c.bindings();
     return out;
 }
 
 RenderStats render_compiled(const CompileInput& in, std::optional<nf::RenderPart> only,
                             const std::function<void(std::string_view)>& write) {
-    constexpr size_t chunk = 64 * 1024;
+    constexpr size_t chunk = 16 * 1024;
     RenderStats stats;
     std::string buf;
     buf.reserve(chunk + 4096);
@@ -1194,15 +1224,18 @@ RenderStats render_compiled(const CompileInput& in, std::optional<nf::RenderPart
     Compilation c(in);
     if (!only || *only == nf::RenderPart::ipset) {
         if (!only) buf += "# ipset\n";
-        const auto& sets = c.sets();
-        for (const auto& s : sets) nf::render_ipset_create(s, buf);
-        for (size_t i = 0; i < sets.size(); ++i) {
+        const size_t sets = c.set_count();
+        for (size_t i = 0; i < sets; ++i) {
+            nf::render_ipset_create(c.set(i, false), buf);
+            flush(false);
+        }
+        for (size_t i = 0; i < sets; ++i) {
             const nf::IpSet s = c.set(i);
             nf::render_ipset_members(s, buf);
             stats.members += s.members.size();
             flush(false);
         }
-        stats.sets = sets.size();
+        stats.sets = sets;
     }
     for (uint8_t family : c.families()) {
         const nf::RenderPart part = family == 4 ? nf::RenderPart::ipv4 : nf::RenderPart::ipv6;
@@ -1213,7 +1246,10 @@ RenderStats render_compiled(const CompileInput& in, std::optional<nf::RenderPart
         for (nf::Table t : nf::all_tables) {
             const PlannedTable pt = c.table(family, t);
             nf::render_table_begin(t, buf);
-            for (size_t i = 0; i < pt.size(); ++i) nf::render_chain_declaration(pt.chain_name(i), buf);
+            for (size_t i = 0; i < pt.size(); ++i) {
+                nf::render_chain_declaration(pt.chain_name(i), buf);
+                flush(false);
+            }
             nf::render_hooks(pt.hooks(), buf);
             stats.rules += pt.hooks().size();
             for (size_t i = 0; i < pt.size(); ++i) {
