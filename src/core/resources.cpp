@@ -36,12 +36,15 @@ namespace {
 using yaml::Node;
 
 struct Ctx {
+    Ctx(std::string_view f, Diagnostics& d, std::string_view p) : file(f), file_name(std::string(f)), diags(d), prefix(p) {}
+
     std::string_view file;
+    FileName file_name;  // shared by the Location of every resource and rule read
     Diagnostics& diags;
     std::string_view prefix;  // put before every message ("uci:@rule[3]: ") when the tree was synthesized
     bool limit_reported = false;
 
-    Location loc(const Node& n) const { return Location{std::string(file), n.line, n.col}; }
+    Location loc(const Node& n) const { return Location{file_name, n.line, n.col}; }
     void error(const Node& n, std::string msg) { diags.error(loc(n), std::string(prefix) + msg); }
     void warning(const Node& n, std::string msg) { diags.warning(loc(n), std::string(prefix) + msg); }
 };
