@@ -563,18 +563,20 @@ std::string describe(const PortSpec& p) {
     return "port range " + p.format();
 }
 
-std::optional<PortSpec> read_port(Ctx& c, const Node& n, const std::string& path) {
+// Entry i of the ports list at `list`; its path is built only for a message.
+std::optional<PortSpec> read_port(Ctx& c, const Node& n, const std::string& list, size_t i) {
+    auto path = [&] { return idx(list, i); };
     if (!n.is_scalar() || n.value.empty()) {
-        c.error(n, at(path) + "expected a port number, a range 'MIN:MAX' or a port name, found " + found(n));
+        c.error(n, at(path()) + "expected a port number, a range 'MIN:MAX' or a port name, found " + found(n));
         return std::nullopt;
     }
     if (is_nondecimal_int(n)) {
-        c.error(n, nondecimal_message(path, n));
+        c.error(n, nondecimal_message(path(), n));
         return std::nullopt;
     }
     const std::string& s = n.value;
     auto bad = [&](std::string what) {
-        c.error(n, at(path) + what);
+        c.error(n, at(path()) + what);
         return std::nullopt;
     };
     if (all_digits(s)) {
@@ -688,20 +690,29 @@ std::optional<IcmpMatch> read_icmp(Ctx& c, const Node& n, const std::string& pat
 // ---- rules ---------------------------------------------------------------------------------
 
 // Where each net and port of a rule was written, for the cross-field checks that run once the
-// whole rule is read.
+// whole rule is read. An entry's path ("spec.ingress[0].source.nets[3]") is built only for a
+// message, from its list's path and its index.
 struct NetSeen {
     const Node* node;
-    std::string path;
+    size_t list;  // in RuleSeen::lists
+    size_t item;
     Cidr cidr;
 };
 struct PortSeen {
     const Node* node;
-    std::string path;
+    size_t list;
+    size_t item;
     PortSpec spec;
 };
 struct RuleSeen {
-    std::vector<NetSeen> nets;    // in document order, all four lists
-    std::vector<PortSeen> ports;  // in document order, all four lists
+    std::vector<std::string> lists;  // paths of the lists read
+    std::vector<NetSeen> nets;       // in document order, all four lists
+    std::vector<PortSeen> ports;     // in document order, all four lists
+
+    template <class Entry>
+    std::string path(const Entry& e) const {
+        return idx(lists[e.list], e.item);
+    }
 };
 
 void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<Cidr>& out, bool negated, bool& ok,
@@ -718,11 +729,13 @@ void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         return;
     }
     out.reserve(out.size() + items->size());
+    const size_t list = seen.lists.size();
+    seen.lists.push_back(path);
     for (size_t i = 0; i < items->size(); ++i) {
         const Node& it = *(*items)[i];
-        const std::string p = idx(path, i);
+        auto p = [&] { return idx(path, i); };
         if (!it.is_scalar()) {
-            c.error(it, p + ": expected a CIDR such as 192.0.2.0/24, found " + found(it));
+            c.error(it, p() + ": expected a CIDR such as 192.0.2.0/24, found " + found(it));
             ok = false;
             continue;
         }
@@ -730,27 +743,27 @@ void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         auto cidr = parse_cidr(it.value, false);
         if (!cidr) {
             if (parse_ip(it.value))
-                c.error(it, p + ": " + quote(it.value) + " needs a prefix length (" + it.value +
+                c.error(it, p() + ": " + quote(it.value) + " needs a prefix length (" + it.value +
                                 (it.value.find(':') != std::string::npos ? "/128" : "/32") + " for one address)");
             else
-                c.error(it, p + ": " + cidr_problem(it.value, false));
+                c.error(it, p() + ": " + cidr_problem(it.value, false));
             ok = false;
             continue;
         }
-        if (!cidr->is_network()) {
-            c.error(it, p + ": " + quote(it.value) + " has host bits set; did you mean " + cidr->masked().to_string() +
-                            "?");
+        const Cidr net = cidr->masked();
+        if (net != *cidr) {
+            c.error(it, p() + ": " + quote(it.value) + " has host bits set; did you mean " + net.to_string() + "?");
             ok = false;
             continue;
         }
         if (negated && cidr->prefix == 0) {
-            c.error(it, p + ": " + quote(it.value) + " is the whole IPv" + std::to_string(cidr->family()) +
+            c.error(it, p() + ": " + quote(it.value) + " is the whole IPv" + std::to_string(cidr->family()) +
                             " address space: a rule that excludes it could never match");
             ok = false;
             continue;
         }
-        out.push_back(cidr->masked());
-        seen.nets.push_back(NetSeen{&it, p, cidr->masked()});
+        out.push_back(net);
+        seen.nets.push_back(NetSeen{&it, list, i, net});
     }
 }
 
@@ -768,15 +781,16 @@ void read_port_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         return;
     }
     out.reserve(out.size() + items->size());
+    const size_t list = seen.lists.size();
+    seen.lists.push_back(path);
     for (size_t i = 0; i < items->size(); ++i) {
-        const std::string p = idx(path, i);
-        auto port = read_port(c, *(*items)[i], p);
+        auto port = read_port(c, *(*items)[i], path, i);
         if (!port) {
             ok = false;
             continue;
         }
         out.push_back(*port);
-        seen.ports.push_back(PortSeen{(*items)[i], p, *port});
+        seen.ports.push_back(PortSeen{(*items)[i], list, i, *port});
     }
 }
 
@@ -937,14 +951,14 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
     for (const auto& ps : seen.ports) {
         if (!r.protocol) {
             if (ps.spec.is_named()) continue;
-            c.error(*ps.node, ps.path + ": " + describe(ps.spec) +
+            c.error(*ps.node, seen.path(ps) + ": " + describe(ps.spec) +
                                   " needs a protocol: set protocol TCP, UDP or SCTP on the rule (without a protocol, "
                                   "only named ports are allowed)");
             ok = false;
             break;
         }
         if (!r.protocol->supports_ports()) {
-            c.error(*ps.node, ps.path + ": " + describe(ps.spec) + " cannot be used with protocol " +
+            c.error(*ps.node, seen.path(ps) + ": " + describe(ps.spec) + " cannot be used with protocol " +
                                   describe(*r.protocol) + " (line " + std::to_string(proto_node->line) +
                                   "); only TCP, UDP and SCTP (6, 17, 132) have ports");
             ok = false;
@@ -959,8 +973,8 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
         bool mixed = false;
         for (const auto& ns : seen.nets) {
             if (ns.cidr.family() == family) continue;
-            c.error(*ns.node, ns.path + ": " + quote(ns.node->value) + " is IPv" + std::to_string(ns.cidr.family()) +
-                                  ", but " + first.path + " (" + quote(first.node->value) + ") is IPv" +
+            c.error(*ns.node, seen.path(ns) + ": " + quote(ns.node->value) + " is IPv" + std::to_string(ns.cidr.family()) +
+                                  ", but " + seen.path(first) + " (" + quote(first.node->value) + ") is IPv" +
                                   std::to_string(family) +
                                   "; all nets of a rule must be one family: split it into one rule per family");
             ok = false;
@@ -968,7 +982,7 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
             break;
         }
         if (!mixed && r.ip_version != 0 && family != r.ip_version) {
-            c.error(*first.node, first.path + ": " + quote(first.node->value) + " is IPv" + std::to_string(family) +
+            c.error(*first.node, seen.path(first) + ": " + quote(first.node->value) + " is IPv" + std::to_string(family) +
                                      ", but the rule has ipVersion " + std::to_string(r.ip_version) + " (line " +
                                      std::to_string(ipv_node->line) + ")");
             ok = false;
