@@ -6,7 +6,11 @@
 // It cannot fail: the model was validated when it was loaded.
 #pragma once
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hepd/config.hpp"
@@ -58,5 +62,84 @@ struct MarkBits {
 MarkBits mark_bits(uint32_t mask);
 
 Compiled compile(const CompileInput& in);
+
+// ---- the same output, one piece at a time ---------------------------------------------------
+//
+// compile() holds the whole Ruleset at once (W3: 27k rules and 25k set members, over 10 MB). A
+// Compilation hands out the same values one set or one chain at a time, in the order compile()
+// stores them, so that a caller that renders or applies as it goes holds one piece at a time
+// (render_compiled below; `hepd print`). Nothing is built before it is asked for, except what
+// set_count() needs: every set must be known before the first table is handed out (rules refer to
+// them), so set_count() builds each policy and profile chain once and keeps only the set names.
+
+namespace detail {
+class Compiler;
+struct PlannedChain;
+struct SetDef;
+}  // namespace detail
+
+// One table of one family: the names of its chains, sorted as compile() sorts them, each built
+// when it is asked for. Valid while the Compilation it came from is.
+class PlannedTable {
+public:
+    PlannedTable(PlannedTable&&) noexcept;
+    PlannedTable& operator=(PlannedTable&&) noexcept;
+    ~PlannedTable();
+
+    nf::Table table() const { return table_; }
+    uint8_t family() const { return family_; }
+    const std::vector<nf::Hook>& hooks() const { return hooks_; }
+    size_t size() const;
+    std::string_view chain_name(size_t i) const;
+    // Builds chain i (its name and rules); each call builds it anew.
+    nf::Chain chain(size_t i) const;
+
+private:
+    friend class detail::Compiler;
+    friend class Compilation;
+    PlannedTable(detail::Compiler& c, uint8_t family, nf::Table t);
+    detail::Compiler* compiler_;
+    uint8_t family_;
+    nf::Table table_;
+    std::vector<nf::Hook> hooks_;
+    std::vector<detail::PlannedChain> chains_;
+};
+
+class Compilation {
+public:
+    explicit Compilation(const CompileInput& in);  // keeps a reference to in and its model
+    ~Compilation();
+    Compilation(const Compilation&) = delete;
+    Compilation& operator=(const Compilation&) = delete;
+
+    // The number of ipsets the rules refer to.
+    size_t set_count();
+    // Set i of set_count(), in name order: name, type, family and, with `members`, its members
+    // (sorted). Call set_count() first.
+    nf::IpSet set(size_t i, bool members = true) const;
+    // The families compiled: {4} or {4, 6}.
+    std::vector<uint8_t> families() const;
+    // One table of one family (raw, mangle, filter: compile() holds all three of each family).
+    PlannedTable table(uint8_t family, nf::Table t);
+    std::vector<Binding> bindings() const;
+
+private:
+    std::unique_ptr<detail::Compiler> c_;
+    std::vector<const std::pair<const std::string, detail::SetDef>*> sets_;  // in name order
+    bool sets_known_ = false;
+};
+
+// What `hepd print` writes, rendered while compiling: `only` absent is render_all(), else
+// render_ipsets() or render_family() of one family, exactly the same bytes, handed to `write` in
+// pieces of about 16 KiB. Holds one set or chain at a time, never the whole Ruleset or text.
+struct RenderStats {
+    size_t rules = 0;    // rule_count() of what was rendered (hooks included)
+    size_t sets = 0;
+    size_t members = 0;  // set_member_count()
+    size_t chains = 0;
+    size_t bytes = 0;
+};
+RenderStats render_compiled(const CompileInput& in, std::optional<nf::RenderPart> only,
+                            const std::function<void(std::string_view)>& write);
 
 }  // namespace hepd

@@ -10,16 +10,38 @@
 // A line or column of 0 means "unknown" and is left out of the printed form.
 #pragma once
 
+#include <compare>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace hepd {
 
+// The name of a file, shared by every copy: every resource and rule of the model keeps the Location
+// it came from, and thousands of them name the same few files (W3: 4,600 locations, 11 files).
+// Compares, orders and converts like the std::string it holds.
+class FileName {
+public:
+    FileName() = default;
+    FileName(std::string name);  // NOLINT: implicit, as Location{path, line, col} always was
+    FileName(const char* name) : FileName(std::string(name)) {}  // NOLINT
+
+    const std::string& str() const;
+    operator const std::string&() const { return str(); }  // NOLINT
+    bool empty() const { return str().empty(); }
+
+    friend bool operator==(const FileName& a, const FileName& b) { return a.text_ == b.text_ || a.str() == b.str(); }
+    friend auto operator<=>(const FileName& a, const FileName& b) { return a.str() <=> b.str(); }
+
+private:
+    std::shared_ptr<const std::string> text_;  // null for the empty name
+};
+
 // Where something came from: a file and a 1-based line and column (0 = unknown).
 struct Location {
-    std::string file;
+    FileName file;
     uint32_t line = 0;
     uint32_t col = 0;
 

@@ -16,6 +16,8 @@ struct IpAddr {
     std::array<uint8_t, 16> bytes{};  // network order; IPv4 uses the first 4 bytes
 
     std::string to_string() const;
+    // Appends the same text to `out` (no temporary string: the compiler formats thousands).
+    void append_to(std::string& out) const;
     auto operator<=>(const IpAddr&) const = default;
 };
 
@@ -30,6 +32,7 @@ struct Cidr {
     bool contains(const IpAddr& ip) const;
     // "198.18.0.0/15", "2001:db8::/32"; host routes keep their /32 or /128.
     std::string to_string() const;
+    void append_to(std::string& out) const;
     auto operator<=>(const Cidr&) const = default;
 };
 

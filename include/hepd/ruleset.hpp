@@ -206,6 +206,18 @@ std::string render_family(const FamilyRuleset& f);
 // All three parts, each headed by a "# ..." comment line (hepd print without --only).
 std::string render_all(const Ruleset& rs);
 
+// The same text piece by piece, appended to `out`, for a caller that renders while it compiles
+// (render_compiled in compile.hpp) instead of holding a whole Ruleset. render_ipsets is every
+// set's create line, then every set's members; render_family is, per table: begin, one
+// declaration per chain, the hooks, every chain's rules, end.
+void render_ipset_create(const IpSet& s, std::string& out);
+void render_ipset_members(const IpSet& s, std::string& out);
+void render_table_begin(Table t, std::string& out);
+void render_chain_declaration(std::string_view chain, std::string& out);
+void render_hooks(const std::vector<Hook>& hooks, std::string& out);
+void render_chain_rules(const Chain& c, uint8_t family, std::string& out);
+void render_table_end(std::string& out);
+
 // The name iptables-save prints for a protocol ("tcp", "ipv6-icmp"), or its number.
 std::string protocol_save_name(uint8_t proto, uint8_t family);
 

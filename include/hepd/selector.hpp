@@ -53,8 +53,9 @@ public:
 
     // Calico's canonical form (see above); "all()" for the empty selector.
     const std::string& to_string() const { return canonical_; }
-    // stable_hash64(to_string()): equal for selectors with the same canonical form.
-    uint64_t hash() const { return hash_; }
+    // stable_hash64(to_string()): equal for selectors with the same canonical form. Computed on
+    // each call (SHA-256), not at parse time: validation parses every selector and never asks.
+    uint64_t hash() const;
     // The selector mentions global(), which Calico rejects in policy and rule selectors.
     bool uses_global() const { return uses_global_; }
     // The result does not depend on the labels and is true: all(), the empty selector, global(),
@@ -97,7 +98,6 @@ private:
     std::vector<Test> tests_;
     uint32_t entry_ = accept;
     std::string canonical_;
-    uint64_t hash_ = 0;
     bool uses_global_ = false;
 };
 

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,5 +81,11 @@ struct Limits {
 // the recursion of Node's destructor and copies.
 std::vector<Document> parse_yaml(std::string_view text, std::string_view file, Diagnostics& diags,
                                  const Limits& limits = {});
+
+// The same, handing each document to `each` as soon as it is complete instead of keeping them
+// all, so that one document's tree is in memory at a time. The diagnostics are the same; a
+// document's own are reported before `each` sees it.
+void parse_yaml_each(std::string_view text, std::string_view file, Diagnostics& diags, const Limits& limits,
+                     const std::function<void(Document&&)>& each);
 
 }  // namespace hepd::yaml

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,18 +78,13 @@ int cmd_print(Args args) {
         links = std::move(live).value();
     }
     CompileInput in{setup.model, setup.felix, setup.daemon.node, ipv6_enabled(setup.daemon, setup.felix), links};
-    Compiled out = compile(in);
-    std::string text;
-    if (only.empty()) {
-        text = nf::render_all(out.rules);
-    } else if (only == "ipset") {
-        text = nf::render_ipsets(out.rules);
-    } else if (only == "ipv4") {
-        text = nf::render_family(out.rules.v4);
-    } else if (out.rules.v6) {
-        text = nf::render_family(*out.rules.v6);
-    }
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    // Rendered while compiling, one set or chain at a time: the whole Ruleset and its text
+    // would be over ten times the size of the model for a large setup.
+    std::optional<nf::RenderPart> part;
+    if (only == "ipset") part = nf::RenderPart::ipset;
+    if (only == "ipv4") part = nf::RenderPart::ipv4;
+    if (only == "ipv6") part = nf::RenderPart::ipv6;
+    render_compiled(in, part, [](std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); });
     return 0;
 }
 

@@ -40,6 +40,13 @@
 // alone, forwarded workload traffic is policed only by host endpoint forward chains (Felix drops
 // traffic of unknown workload interfaces), and raw PREROUTING has no RPF check (rpfilter) on
 // workload interfaces.
+//
+// How it is built: a table is first *planned* (every chain's name, with the function that fills
+// it), then its chains are built one at a time in name order, so that compile() and the
+// piecewise Compilation share one code path and a streaming caller holds one chain at a time.
+// Sets are recorded by what they hold (a selector, a nets list, a named port) when a rule first
+// refers to one; their members are computed when the set is handed out. Everything a rule
+// refers to by name (policy chains, selector sets, nets sets) is named once per compile.
 #include "hepd/compile.hpp"
 
 #include <algorithm>
@@ -52,7 +59,7 @@
 
 namespace hepd {
 
-namespace {
+namespace detail {
 
 using nf::Chain;
 using nf::Table;
@@ -67,12 +74,27 @@ PolicyKind kind_of(const GlobalNetworkPolicy& p) {
     return PolicyKind::normal;
 }
 
+// A policy or profile chain per direction ([0] ingress, [1] egress): its name, given on first use,
+// and per family ([0] IPv4, [1] IPv6) whether it was built once, so that the sets its rules refer
+// to are known.
+struct RuleChains {
+    std::string name[2];
+    bool sets_known[2][2] = {};  // [family][direction]
+};
+
+// One policy, in evaluation order, with what every endpoint and table needs from it.
+struct PolicyInfo {
+    const GlobalNetworkPolicy* policy = nullptr;
+    const Selector* selector = nullptr;  // its effective selector, parsed once (null: selects nothing)
+    RuleChains chains;
+};
+
 struct Endpoint {
     std::string iface;  // "*" for the all-interfaces endpoint
     const HostEndpoint* hep = nullptr;
-    Labels labels;
-    std::vector<const GlobalNetworkPolicy*> normal_in, normal_out, fwd_in, fwd_out, pre_dnat_in, untracked_in,
-        untracked_out;
+    // Its chains: from and to the host, and forwarded from and to it.
+    std::string fh, th, fhfw, thfw;
+    std::vector<PolicyInfo*> normal_in, normal_out, fwd_in, fwd_out, pre_dnat_in, untracked_in, untracked_out;
 
     bool is_star() const { return iface == "*"; }
     bool has_untracked() const { return !untracked_in.empty() || !untracked_out.empty(); }
@@ -82,30 +104,35 @@ struct Endpoint {
 
 // Who owns a rule list, for names of per-rule sets and for LOG prefixes.
 struct RuleOwner {
-    std::string kind;  // "gnp" or "pro"
-    std::string name;
+    std::string_view kind;  // "gnp" or "pro"
+    std::string_view name;
     bool ingress = true;
-    std::string tier;  // "default" for policies; "" for profiles (Felix renders them tierless)
+    std::string_view tier;  // "default" for policies; "" for profiles (Felix renders them tierless)
 };
 
-struct TableState {
-    Table table;
-    std::map<std::string, Chain> chains;  // sorted by name, as iptables-save lists them
-    std::vector<nf::Hook> hooks;
-
-    Chain& chain(const std::string& name) {
-        auto it = chains.find(name);
-        if (it == chains.end()) it = chains.emplace(name, Chain{name, {}}).first;
-        return it->second;
-    }
+// What an ipset holds. Recorded when a rule first refers to the set; members_of() computes the
+// members when the set is handed out.
+struct SetDef {
+    enum class Kind : uint8_t { selector, named_port, nets };
+    Kind kind = Kind::nets;
+    uint8_t family = 4;
+    // selector: the endpoints and network sets it selects (null: nothing, cannot happen for a
+    // validated model). named_port: the endpoints it selects (null: every endpoint).
+    const Selector* selector = nullptr;
+    std::optional<uint8_t> proto;           // named_port: the port's protocol, when the rule has one
+    const std::string* port_name = nullptr;  // named_port: the name, in the model
+    const std::vector<Cidr>* nets = nullptr;  // nets: a rule's nets or notNets list
 };
 
-struct FamilyState {
-    uint8_t family;
-    TableState raw{Table::raw, {}, {}};
-    TableState mangle{Table::mangle, {}, {}};
-    TableState filter{Table::filter, {}, {}};
+// A chain of a planned table: its name (kept by what it is named after) and what fills it.
+struct PlannedChain {
+    std::string_view name;
+    std::function<void(Chain&)> fill;
+    // Policy and profile chains, the only ones whose rules refer to sets: set once it was built.
+    bool* sets_known = nullptr;
 };
+
+namespace {
 
 NfRule rule_with(Target t) {
     NfRule r;
@@ -165,27 +192,130 @@ std::string net_member(const Cidr& c) {
     return c.prefix == host ? c.addr.to_string() : c.to_string();
 }
 
+// A hash:net member for each CIDR; hash:net cannot hold a /0, so that becomes two halves.
+void add_net_members(std::vector<std::string>& out, const Cidr& c) {
+    if (c.prefix != 0) {
+        out.push_back(net_member(c));
+        return;
+    }
+    Cidr lo = c, hi = c;
+    lo.prefix = hi.prefix = 1;
+    hi.addr.bytes[0] = 0x80;
+    out.push_back(net_member(lo));
+    out.push_back(net_member(hi));
+}
+
+}  // namespace
+
 class Compiler {
 public:
-    explicit Compiler(const CompileInput& in) : in_(in), m_(mark_bits(in.felix.iptables_mark_mask)) {}
-
-    Compiled run() {
+    explicit Compiler(const CompileInput& in) : in_(in), m_(mark_bits(in.felix.iptables_mark_mask)) {
         resolve_endpoints();
-        Compiled out;
-        out.rules.v4 = build_family(4);
-        if (in_.ipv6) out.rules.v6 = build_family(6);
-        for (auto& [name, set] : sets_) {
-            std::sort(set.members.begin(), set.members.end());
-            set.members.erase(std::unique(set.members.begin(), set.members.end()), set.members.end());
-            out.rules.sets.push_back(std::move(set));
+    }
+
+    const CompileInput& input() const { return in_; }
+
+    // ---- what Compilation asks for -----------------------------------------------------------
+
+    void plan(PlannedTable& pt) {
+        TablePlan tp{pt.family(), pt.table(), {}, {}, std::vector<uint8_t>(policies_.size()), {}};
+        switch (pt.table()) {
+        case Table::raw: plan_raw(tp); break;
+        case Table::mangle: plan_mangle(tp); break;
+        case Table::filter: plan_filter(tp); break;
         }
+        // In name order, as iptables-save lists them.
+        std::sort(tp.chains.begin(), tp.chains.end(),
+                  [](const PlannedChain& a, const PlannedChain& b) { return a.name < b.name; });
+        pt.hooks_ = std::move(tp.hooks);
+        pt.chains_ = std::move(tp.chains);
+    }
+
+    void build(const PlannedChain& pc, Chain& out) {
+        out.name = pc.name;
+        out.rules.clear();
+        pc.fill(out);
+        if (pc.sets_known) *pc.sets_known = true;
+    }
+
+    // Builds every policy and profile chain of every table that was not built yet, for the sets
+    // their rules refer to.
+    void find_sets(const std::vector<uint8_t>& families) {
+        Chain scratch;
+        for (uint8_t family : families) {
+            for (Table t : nf::all_tables) {
+                PlannedTable pt(*this, family, t);
+                for (const auto& pc : pt.chains_)
+                    if (pc.sets_known && !*pc.sets_known) build(pc, scratch);
+            }
+        }
+    }
+
+    // The sets found so far, in name order.
+    std::vector<const std::pair<const std::string, SetDef>*> sets() const {
+        std::vector<const std::pair<const std::string, SetDef>*> out;
+        out.reserve(sets_.size());
+        for (const auto& entry : sets_) out.push_back(&entry);
+        return out;
+    }
+
+    static nf::IpSet set_header(const std::string& name, const SetDef& def) {
+        return nf::IpSet{name, def.kind == SetDef::Kind::named_port ? "hash:ip,port" : "hash:net", def.family, {}};
+    }
+
+    // The members of a set, sorted and unique, as `ipset save` prints them.
+    std::vector<std::string> members_of(const SetDef& def) const {
+        std::vector<std::string> out;
+        switch (def.kind) {
+        case SetDef::Kind::selector:
+            // Everything the selector selects: expectedIPs of host endpoints of every node, and
+            // the nets of global network sets (SEMANTICS 4).
+            if (!def.selector) break;
+            for (size_t i = 0; i < heps_.size(); ++i) {
+                if (!def.selector->matches(hep_labels_[i])) continue;
+                for (const auto& ip : heps_[i]->expected_ips)
+                    if (ip.family == def.family) out.push_back(host_member(ip));
+            }
+            for (const auto& g : in_.model.network_sets) {
+                if (!def.selector->matches(g.labels)) continue;
+                for (const auto& c : g.nets)
+                    if (c.family() == def.family) add_net_members(out, c);
+            }
+            break;
+        case SetDef::Kind::named_port:
+            // Every selected endpoint's IP with its port of that name (and protocol).
+            for (size_t i = 0; i < heps_.size(); ++i) {
+                const auto& h = *heps_[i];
+                if (def.selector && !def.selector->matches(hep_labels_[i])) continue;
+                for (const auto& p : h.ports) {
+                    if (p.name != *def.port_name) continue;
+                    if (def.proto && p.protocol.number != *def.proto) continue;
+                    for (const auto& ip : h.expected_ips) {
+                        if (ip.family != def.family) continue;
+                        out.push_back(ip.to_string() + "," + protocol_keyword(p.protocol.number) + ":" +
+                                      std::to_string(p.port));
+                    }
+                }
+            }
+            break;
+        case SetDef::Kind::nets:
+            for (const auto& c : *def.nets) add_net_members(out, c);
+            break;
+        }
+        std::sort(out.begin(), out.end());
+        out.erase(std::unique(out.begin(), out.end()), out.end());
+        return out;
+    }
+
+    std::vector<Binding> bindings() const {
+        std::vector<Binding> out;
         for (const auto& e : endpoints_) {
             Binding b;
             b.iface = e.iface;
             b.endpoint = e.hep->name;
-            auto names = [](const std::vector<const GlobalNetworkPolicy*>& v, std::vector<std::string>& dst) {
+            auto names = [](const std::vector<PolicyInfo*>& v, std::vector<std::string>& dst) {
                 for (const auto* p : v)
-                    if (std::find(dst.begin(), dst.end(), p->name) == dst.end()) dst.push_back(p->name);
+                    if (std::find(dst.begin(), dst.end(), p->policy->name) == dst.end()) dst.push_back(p->policy->name);
             };
             names(e.untracked_in, b.ingress_policies);
             names(e.pre_dnat_in, b.ingress_policies);
@@ -193,22 +323,45 @@ public:
             names(e.untracked_out, b.egress_policies);
             names(e.normal_out, b.egress_policies);
             b.profiles = e.hep->profiles;
-            out.bindings.push_back(std::move(b));
+            out.push_back(std::move(b));
         }
         return out;
     }
 
 private:
+    // A table being planned: its hooks and its chains, in the order they were planned.
+    struct TablePlan {
+        uint8_t family;
+        Table table;
+        std::vector<nf::Hook> hooks;
+        std::vector<PlannedChain> chains;
+        // Policy and profile chains already planned (every endpoint whose tier has the policy
+        // jumps to the same chain): per policy of policies_, bit 0 ingress, bit 1 egress.
+        std::vector<uint8_t> policies_planned;
+        std::set<std::string_view> profiles_planned;  // chain names
+
+        // `name` must outlive the plan: a constant, or a name kept by the Compiler.
+        void add(std::string_view name, std::function<void(Chain&)> fill, bool* sets_known = nullptr) {
+            chains.push_back(PlannedChain{name, std::move(fill), sets_known});
+        }
+    };
+
     const CompileInput& in_;
     MarkBits m_;
-    std::map<std::string, std::optional<Selector>> selectors_;
-    std::map<std::string, nf::IpSet> sets_;
+    std::map<std::string, std::optional<Selector>> selectors_;  // by text, parsed once
     std::vector<Endpoint> endpoints_;  // sorted by interface, "*" last
     // The model's endpoints sorted by name and its policies in Calico's order, whatever order the
     // caller's vectors are in (finish_model sorts them, but compile does not rely on it).
     std::vector<const HostEndpoint*> heps_;
-    std::vector<Labels> hep_labels_;   // effective labels of heps_, same index
-    std::vector<const GlobalNetworkPolicy*> policies_;
+    std::vector<Labels> hep_labels_;  // effective labels of heps_, same index
+    std::vector<PolicyInfo> policies_;
+
+    std::map<std::string, SetDef> sets_;  // by name
+    // Set names already given (pointing at the keys of sets_), so that each is hashed once.
+    std::map<std::string, const std::string*> selector_set_names_[2];    // [family] selector text -> set
+    std::map<std::string, const std::string*> named_port_set_names_[2];  // [family] key -> set
+    std::map<std::pair<const std::vector<Cidr>*, uint8_t>, const std::string*> net_set_names_;  // (list, family)
+    std::map<std::string, RuleChains> profiles_;  // profile chains, by profile name
 
     const Selector* selector(const std::string& text) {
         auto it = selectors_.find(text);
@@ -219,11 +372,6 @@ private:
         return it->second ? &*it->second : nullptr;
     }
 
-    bool selects(const std::string& text, const Labels& labels) {
-        const Selector* s = selector(text);
-        return s && s->matches(labels);
-    }
-
     // ---- which endpoint governs which interface (SEMANTICS 2.11) ---------------------------
 
     void sort_model() {
@@ -231,10 +379,15 @@ private:
         for (const auto& h : model.host_endpoints) heps_.push_back(&h);
         std::stable_sort(heps_.begin(), heps_.end(),
                          [](const HostEndpoint* a, const HostEndpoint* b) { return a->name < b->name; });
+        hep_labels_.reserve(heps_.size());
         for (const auto* h : heps_) hep_labels_.push_back(effective_labels(*h, model));
-        for (const auto& p : model.policies) policies_.push_back(&p);
-        std::stable_sort(policies_.begin(), policies_.end(),
+        std::vector<const GlobalNetworkPolicy*> sorted;
+        sorted.reserve(model.policies.size());
+        for (const auto& p : model.policies) sorted.push_back(&p);
+        std::stable_sort(sorted.begin(), sorted.end(),
                          [](const GlobalNetworkPolicy* a, const GlobalNetworkPolicy* b) { return policy_less(*a, *b); });
+        policies_.reserve(sorted.size());
+        for (const auto* p : sorted) policies_.push_back(PolicyInfo{p, selector(p->effective_selector()), {}});
     }
 
     // One entry per interface name, sorted, addresses merged (netlink never repeats a name, but
@@ -286,27 +439,30 @@ private:
         Endpoint e;
         e.iface = iface;
         e.hep = &h;
-        e.labels = labels;
-        for (const auto* pp : policies_) {
-            const GlobalNetworkPolicy& p = *pp;
-            if (!selects(p.effective_selector(), labels)) continue;
+        e.fh = names::endpoint_chain("fh", iface);
+        e.th = names::endpoint_chain("th", iface);
+        e.fhfw = names::endpoint_chain("fhfw", iface);
+        e.thfw = names::endpoint_chain("thfw", iface);
+        for (auto& info : policies_) {
+            const GlobalNetworkPolicy& p = *info.policy;
+            if (!info.selector || !info.selector->matches(labels)) continue;
             switch (kind_of(p)) {
             case PolicyKind::untracked:
                 // DoNotTrack is not supported on the all-interfaces endpoint (Felix logs and
                 // ignores it); the policy does nothing there.
                 if (e.is_star()) break;
-                if (p.ingress_type) e.untracked_in.push_back(&p);
-                if (p.egress_type) e.untracked_out.push_back(&p);
+                if (p.ingress_type) e.untracked_in.push_back(&info);
+                if (p.egress_type) e.untracked_out.push_back(&info);
                 break;
             case PolicyKind::pre_dnat:
-                if (p.ingress_type) e.pre_dnat_in.push_back(&p);
+                if (p.ingress_type) e.pre_dnat_in.push_back(&info);
                 break;
             case PolicyKind::normal:
-                if (p.ingress_type) e.normal_in.push_back(&p);
-                if (p.egress_type) e.normal_out.push_back(&p);
+                if (p.ingress_type) e.normal_in.push_back(&info);
+                if (p.egress_type) e.normal_out.push_back(&info);
                 if (p.apply_on_forward) {
-                    if (p.ingress_type) e.fwd_in.push_back(&p);
-                    if (p.egress_type) e.fwd_out.push_back(&p);
+                    if (p.ingress_type) e.fwd_in.push_back(&info);
+                    if (p.egress_type) e.fwd_out.push_back(&info);
                 }
                 break;
             }
@@ -340,91 +496,56 @@ private:
 
     // ---- sets --------------------------------------------------------------------------------
 
-    nf::IpSet& set(const std::string& name, const char* type, uint8_t family) {
-        auto it = sets_.find(name);
-        if (it == sets_.end()) it = sets_.emplace(name, nf::IpSet{name, type, family, {}}).first;
-        return it->second;
-    }
-
-    // The hash:net set of everything a selector selects: expectedIPs of host endpoints of every
-    // node, and the nets of global network sets (SEMANTICS 4).
-    std::string selector_set(uint8_t family, const std::string& text) {
+    // The hash:net set of everything a selector selects.
+    const std::string& selector_set(uint8_t family, const std::string& text) {
+        auto& known = selector_set_names_[family == 4 ? 0 : 1];
+        auto it = known.find(text);
+        if (it != known.end()) return *it->second;
         const Selector* s = selector(text);
-        const std::string canonical = s ? s->to_string() : text;
-        const std::string name = names::selector_set(family, canonical);
-        if (sets_.count(name)) return name;
-        nf::IpSet& out = set(name, "hash:net", family);
-        for (size_t i = 0; i < heps_.size(); ++i) {
-            const auto& h = *heps_[i];
-            if (!s || !s->matches(hep_labels_[i])) continue;
-            for (const auto& ip : h.expected_ips)
-                if (ip.family == family) out.members.push_back(host_member(ip));
-        }
-        for (const auto& g : in_.model.network_sets) {
-            if (!s || !s->matches(g.labels)) continue;
-            for (const auto& c : g.nets) {
-                if (c.family() != family) continue;
-                if (c.prefix == 0) {
-                    // hash:net cannot hold a /0: two halves instead.
-                    Cidr lo = c, hi = c;
-                    lo.prefix = hi.prefix = 1;
-                    hi.addr.bytes[0] = 0x80;
-                    out.members.push_back(net_member(lo));
-                    out.members.push_back(net_member(hi));
-                } else {
-                    out.members.push_back(net_member(c));
-                }
-            }
-        }
-        return name;
+        SetDef def;
+        def.kind = SetDef::Kind::selector;
+        def.family = family;
+        def.selector = s;
+        // Selectors with the same canonical form share the set.
+        auto set = sets_.try_emplace(names::selector_set(family, s ? s->to_string() : text), def).first;
+        return *known.emplace(text, &set->first).first->second;
     }
 
-    // The hash:ip,port set of a named port: every selected endpoint's IP with its port of that
-    // name (and protocol, when the rule has one).
-    std::string named_port_set(uint8_t family, const std::string& sel_text, std::optional<uint8_t> proto,
-                               const std::string& port_name) {
+    // The hash:ip,port set of a named port over the endpoints a selector picks ("" = all).
+    const std::string& named_port_set(uint8_t family, const std::string& sel_text, std::optional<uint8_t> proto,
+                                      const std::string& port_name) {
         const Selector* s = sel_text.empty() ? nullptr : selector(sel_text);
         const std::string canonical = s ? s->to_string() : "all()";
         const std::string key = canonical + "|" + (proto ? std::to_string(*proto) : "any") + "|" + port_name;
-        const std::string name = names::named_port_set(family, key);
-        if (sets_.count(name)) return name;
-        nf::IpSet& out = set(name, "hash:ip,port", family);
-        for (size_t i = 0; i < heps_.size(); ++i) {
-            const auto& h = *heps_[i];
-            if (s && !s->matches(hep_labels_[i])) continue;
-            for (const auto& p : h.ports) {
-                if (p.name != port_name) continue;
-                if (proto && p.protocol.number != *proto) continue;
-                for (const auto& ip : h.expected_ips) {
-                    if (ip.family != family) continue;
-                    out.members.push_back(ip.to_string() + "," + protocol_keyword(p.protocol.number) + ":" +
-                                          std::to_string(p.port));
-                }
-            }
-        }
-        return name;
+        auto& known = named_port_set_names_[family == 4 ? 0 : 1];
+        auto it = known.find(key);
+        if (it != known.end()) return *it->second;
+        SetDef def;
+        def.kind = SetDef::Kind::named_port;
+        def.family = family;
+        def.selector = s;
+        def.proto = proto;
+        def.port_name = &port_name;
+        auto set = sets_.try_emplace(names::named_port_set(family, key), def).first;
+        return *known.emplace(key, &set->first).first->second;
     }
 
     // A nets list of more than one CIDR: a set named after its place in its policy, so that
-    // editing the list changes members, not rules.
-    std::string net_list_set(uint8_t family, const RuleOwner& o, size_t rule_index, const char* field,
-                             const std::vector<Cidr>& nets) {
-        const std::string key = o.kind + "/" + o.name + "/" + (o.ingress ? "in" : "out") + "/" +
-                                std::to_string(rule_index) + "/" + field;
-        const std::string name = std::string(family == 4 ? "hepd4c-" : "hepd6c-") + hash_name(key, names::hash_chars);
-        nf::IpSet& out = set(name, "hash:net", family);
-        for (const auto& c : nets) {
-            if (c.prefix == 0) {
-                Cidr lo = c, hi = c;
-                lo.prefix = hi.prefix = 1;
-                hi.addr.bytes[0] = 0x80;
-                out.members.push_back(net_member(lo));
-                out.members.push_back(net_member(hi));
-            } else {
-                out.members.push_back(net_member(c));
-            }
-        }
-        return name;
+    // editing the list changes members, not rules. Each list of the model is one set per family.
+    const std::string& net_list_set(uint8_t family, const RuleOwner& o, size_t rule_index, const char* field,
+                                    const std::vector<Cidr>& nets) {
+        auto it = net_set_names_.find({&nets, family});
+        if (it != net_set_names_.end()) return *it->second;
+        std::string key;
+        key.append(o.kind).append("/").append(o.name).append(o.ingress ? "/in/" : "/out/");
+        key.append(std::to_string(rule_index)).append("/").append(field);
+        std::string name = std::string(family == 4 ? "hepd4c-" : "hepd6c-") + hash_name(key, names::hash_chars);
+        SetDef def;
+        def.kind = SetDef::Kind::nets;
+        def.family = family;
+        def.nets = &nets;
+        auto set = sets_.try_emplace(std::move(name), def).first;
+        return *net_set_names_.emplace(std::pair{&nets, family}, &set->first).first->second;
     }
 
     // ---- one Calico rule -> iptables rules (SEMANTICS 2.9) -----------------------------------
@@ -483,6 +604,7 @@ private:
     // Selector sets of one side. With only named ports on the side, the positive selector is
     // carried by the named-port sets instead (SEMANTICS 4).
     void side_selectors(NfRule& base, uint8_t family, const EntityRule& e, bool source) {
+        if (e.selector.empty() && e.not_selector.empty()) return;
         const char* dir = source ? "src" : "dst";
         const bool only_named = !e.ports.empty() &&
                                 std::all_of(e.ports.begin(), e.ports.end(), [](const PortSpec& p) { return p.is_named(); });
@@ -497,6 +619,7 @@ private:
     // A multiport chunk carries the rule's protocol, which the kernel's multiport match needs.
     std::vector<NfRule> side_port_alternatives(uint8_t family, const Rule& r, const EntityRule& e, bool source) {
         std::vector<NfRule> alts;
+        if (e.ports.empty()) return alts;
         for (auto& mp : multiport_chunks(e.ports, source, false)) {
             NfRule a;
             a.proto = r.protocol ? r.protocol->number : 0;
@@ -505,26 +628,29 @@ private:
         }
         std::optional<uint8_t> proto;
         if (r.protocol) proto = r.protocol->number;
-        const std::string filter = side_selectors_of(e).positive;
+        std::optional<std::string> filter;  // the side's positive selector, built for the first named port
         for (const auto& p : e.ports) {
             if (!p.is_named()) continue;
+            if (!filter) filter = side_selectors_of(e).positive;
             NfRule a;
             a.matches.push_back(
-                nf::SetMatch{named_port_set(family, filter, proto, p.name), source ? "src,src" : "dst,dst", false});
+                nf::SetMatch{named_port_set(family, *filter, proto, p.name), source ? "src,src" : "dst,dst", false});
             alts.push_back(std::move(a));
         }
         return alts;
     }
 
     void side_not_ports(NfRule& base, uint8_t family, const Rule& r, const EntityRule& e, bool source) {
+        if (e.not_ports.empty()) return;
         for (auto& mp : multiport_chunks(e.not_ports, source, true)) base.matches.push_back(std::move(mp));
         std::optional<uint8_t> proto;
         if (r.protocol) proto = r.protocol->number;
-        const std::string filter = side_selectors_of(e).positive;
+        std::optional<std::string> filter;
         for (const auto& p : e.not_ports) {
             if (!p.is_named()) continue;
+            if (!filter) filter = side_selectors_of(e).positive;
             base.matches.push_back(
-                nf::SetMatch{named_port_set(family, filter, proto, p.name), source ? "src,src" : "dst,dst", true});
+                nf::SetMatch{named_port_set(family, *filter, proto, p.name), source ? "src,src" : "dst,dst", true});
         }
     }
 
@@ -614,7 +740,7 @@ private:
         for (bool source : {true, false}) {
             auto alts = side_port_alternatives(family, r, source ? r.source : r.destination, source);
             if (alts.size() == 1) {
-                base.matches.insert(base.matches.end(), alts[0].matches.begin(), alts[0].matches.end());
+                for (auto& m : alts[0].matches) base.matches.push_back(std::move(m));
                 continue;
             }
             if (alts.empty()) continue;
@@ -633,6 +759,7 @@ private:
     }
 
     void render_rules(Chain& c, const std::vector<Rule>& rules, uint8_t family, Table t, const RuleOwner& o) {
+        c.rules.reserve(c.rules.size() + 2 * rules.size());  // most rules become a mark and a return
         for (size_t i = 0; i < rules.size(); ++i) render_rule(c.rules, rules[i], i, family, t, o);
         // A trailing conditional RETURN does nothing at the end of a chain.
         if (!c.rules.empty() && c.rules.back().target.kind == Target::return_ && c.rules.back().proto == 0 &&
@@ -640,31 +767,61 @@ private:
             c.rules.pop_back();
     }
 
-    std::string policy_chain(TableState& ts, uint8_t family, const GlobalNetworkPolicy& p, bool ingress) {
-        std::string name = names::policy_chain(ingress, p.name);
-        if (!ts.chains.count(name)) {
-            Chain& c = ts.chain(name);
-            render_rules(c, ingress ? p.ingress : p.egress, family, ts.table, RuleOwner{"gnp", p.name, ingress, p.tier});
-        }
+    // ---- policy and profile chains -----------------------------------------------------------
+
+    const std::string& policy_chain_name(PolicyInfo& p, bool ingress) {
+        std::string& name = p.chains.name[ingress ? 0 : 1];
+        if (name.empty()) name = names::policy_chain(ingress, p.policy->name);
         return name;
     }
 
-    std::string profile_chain(TableState& ts, uint8_t family, const std::string& profile, bool ingress) {
-        std::string name = names::profile_chain(ingress, profile);
-        if (!ts.chains.count(name)) {
-            Chain& c = ts.chain(name);
-            const Profile* p = in_.model.find_profile(profile);
-            RuleOwner o{"pro", profile, ingress, ""};
-            if (p) {
-                render_rules(c, ingress ? p->ingress : p->egress, family, ts.table, o);
-            } else {
-                // An undefined profile denies, as Felix's placeholder does.
-                Rule deny;
-                deny.action = Action::deny;
-                render_rules(c, {deny}, family, ts.table, o);
-            }
-        }
-        return name;
+    RuleChains& profile_chains(const std::string& profile, bool ingress) {
+        RuleChains& pc = profiles_[profile];
+        std::string& name = pc.name[ingress ? 0 : 1];
+        if (name.empty()) name = names::profile_chain(ingress, profile);
+        return pc;
+    }
+
+    static bool* sets_known(RuleChains& rc, uint8_t family, bool ingress) {
+        return &rc.sets_known[family == 4 ? 0 : 1][ingress ? 0 : 1];
+    }
+
+    void plan_policy_chain(TablePlan& tp, PolicyInfo& p, bool ingress) {
+        uint8_t& planned = tp.policies_planned[static_cast<size_t>(&p - policies_.data())];
+        const uint8_t bit = ingress ? 1 : 2;
+        if (planned & bit) return;
+        planned |= bit;
+        const uint8_t family = tp.family;
+        const Table table = tp.table;
+        tp.add(
+            policy_chain_name(p, ingress),
+            [this, &p, family, table, ingress](Chain& c) {
+                const GlobalNetworkPolicy& g = *p.policy;
+                render_rules(c, ingress ? g.ingress : g.egress, family, table, RuleOwner{"gnp", g.name, ingress, g.tier});
+            },
+            sets_known(p.chains, family, ingress));
+    }
+
+    void plan_profile_chain(TablePlan& tp, const std::string& profile, bool ingress) {
+        const uint8_t family = tp.family;
+        const Table table = tp.table;
+        RuleChains& rc = profile_chains(profile, ingress);
+        if (!tp.profiles_planned.insert(rc.name[ingress ? 0 : 1]).second) return;
+        tp.add(
+            rc.name[ingress ? 0 : 1],
+            [this, &profile, family, table, ingress](Chain& c) {
+                const Profile* p = in_.model.find_profile(profile);
+                RuleOwner o{"pro", profile, ingress, ""};
+                if (p) {
+                    render_rules(c, ingress ? p->ingress : p->egress, family, table, o);
+                } else {
+                    // An undefined profile denies, as Felix's placeholder does.
+                    Rule deny;
+                    deny.action = Action::deny;
+                    render_rules(c, {deny}, family, table, o);
+                }
+            },
+            sets_known(rc, family, ingress));
     }
 
     // ---- endpoint chains (SEMANTICS 2.8) -----------------------------------------------------
@@ -679,86 +836,108 @@ private:
 
     enum class TierMode { normal, pass, untracked };
 
-    void tier_rules(Chain& c, TableState& ts, uint8_t family, const std::vector<const GlobalNetworkPolicy*>& pols,
-                    bool ingress, TierMode mode) {
+    // The policy chains a tier jumps to are planned with the endpoint chain that holds the tier.
+    void plan_tier(TablePlan& tp, const std::vector<PolicyInfo*>& pols, bool ingress) {
+        for (PolicyInfo* p : pols) plan_policy_chain(tp, *p, ingress);
+    }
+
+    void tier_rules(Chain& c, Table t, const std::vector<PolicyInfo*>& pols, bool ingress, TierMode mode) {
         if (pols.empty()) return;
+        c.rules.reserve(c.rules.size() + (mode == TierMode::untracked ? 3 : 2) * pols.size() + 2);
         c.rules.push_back(rule_with(Target::SetMark(0, m_.pass)));  // start of tier
         for (const auto* p : pols) {
-            const std::string pc = policy_chain(ts, family, *p, ingress);
-            c.rules.push_back(if_mark(mark_clear(m_.pass), Target::Jump(pc)));
+            c.rules.push_back(if_mark(mark_clear(m_.pass), Target::Jump(p->chains.name[ingress ? 0 : 1])));
             if (mode == TierMode::untracked) c.rules.push_back(if_mark(mark_set(m_.accept), Target::NoTrack()));
             c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
         }
-        if (mode == TierMode::normal) c.rules.push_back(if_mark(mark_clear(m_.pass), deny_action(ts.table)));
+        if (mode == TierMode::normal) c.rules.push_back(if_mark(mark_clear(m_.pass), deny_action(t)));
     }
 
-    void normal_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
-        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fh" : "th", e.iface));
-        // The mangle egress chain allows with RETURN whatever IptablesMangleAllowAction says
-        // (endpoints.go HostEndpointToMangleEgressChains): mangle POSTROUTING goes on after it.
-        conntrack_rules(c, ts.table, ts.table == Table::mangle ? Target::Return() : allow_action(ts.table));
-        c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
-        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
-        tier_rules(c, ts, family, ingress ? e.normal_in : e.normal_out, ingress, TierMode::normal);
-        for (const auto& prof : e.hep->profiles) {
-            const std::string pc = profile_chain(ts, family, prof, ingress);
-            c.rules.push_back(rule_with(Target::Jump(pc)));
-            c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
-        }
-        c.rules.push_back(rule_with(deny_action(ts.table)));
+    void plan_normal_chain(TablePlan& tp, const Endpoint& e, bool ingress) {
+        const auto& pols = ingress ? e.normal_in : e.normal_out;
+        plan_tier(tp, pols, ingress);
+        for (const auto& prof : e.hep->profiles) plan_profile_chain(tp, prof, ingress);
+        const Table table = tp.table;
+        tp.add(ingress ? e.fh : e.th, [this, &e, &pols, table, ingress](Chain& c) {
+            c.rules.reserve(8 + 2 * pols.size() + 2 * e.hep->profiles.size());
+            // The mangle egress chain allows with RETURN whatever IptablesMangleAllowAction says
+            // (endpoints.go HostEndpointToMangleEgressChains): mangle POSTROUTING goes on after it.
+            conntrack_rules(c, table, table == Table::mangle ? Target::Return() : allow_action(table));
+            c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
+            c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+            tier_rules(c, table, pols, ingress, TierMode::normal);
+            for (const auto& prof : e.hep->profiles) {
+                c.rules.push_back(rule_with(Target::Jump(profile_chains(prof, ingress).name[ingress ? 0 : 1])));
+                c.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+            }
+            c.rules.push_back(rule_with(deny_action(table)));
+        });
     }
 
-    void forward_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
-        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fhfw" : "thfw", e.iface));
-        conntrack_rules(c, ts.table, allow_action(ts.table));
-        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
-        tier_rules(c, ts, family, ingress ? e.fwd_in : e.fwd_out, ingress, TierMode::normal);
-        // No forward policy at all on this endpoint: forwarded traffic is allowed by default.
-        if (!e.has_forward()) c.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
+    void plan_forward_chain(TablePlan& tp, const Endpoint& e, bool ingress) {
+        const auto& pols = ingress ? e.fwd_in : e.fwd_out;
+        plan_tier(tp, pols, ingress);
+        const Table table = tp.table;
+        tp.add(ingress ? e.fhfw : e.thfw, [this, &e, &pols, table, ingress](Chain& c) {
+            conntrack_rules(c, table, allow_action(table));
+            c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+            tier_rules(c, table, pols, ingress, TierMode::normal);
+            // No forward policy at all on this endpoint: forwarded traffic is allowed by default.
+            if (!e.has_forward()) c.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
+        });
     }
 
-    void pre_dnat_chain(TableState& ts, uint8_t family, const Endpoint& e) {
-        Chain& c = ts.chain(names::endpoint_chain("fh", e.iface));
-        conntrack_rules(c, ts.table, allow_action(ts.table));
-        c.rules.push_back(rule_with(Target::Jump(names::failsafe_in)));
-        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
-        tier_rules(c, ts, family, e.pre_dnat_in, true, TierMode::pass);
+    void plan_pre_dnat_chain(TablePlan& tp, const Endpoint& e) {
+        plan_tier(tp, e.pre_dnat_in, true);
+        const Table table = tp.table;
+        tp.add(e.fh, [this, &e, table](Chain& c) {
+            conntrack_rules(c, table, allow_action(table));
+            c.rules.push_back(rule_with(Target::Jump(names::failsafe_in)));
+            c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+            tier_rules(c, table, e.pre_dnat_in, true, TierMode::pass);
+        });
     }
 
-    void untracked_chain(TableState& ts, uint8_t family, const Endpoint& e, bool ingress) {
-        Chain& c = ts.chain(names::endpoint_chain(ingress ? "fh" : "th", e.iface));
-        c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
-        c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
-        tier_rules(c, ts, family, ingress ? e.untracked_in : e.untracked_out, ingress, TierMode::untracked);
+    void plan_untracked_chain(TablePlan& tp, const Endpoint& e, bool ingress) {
+        const auto& pols = ingress ? e.untracked_in : e.untracked_out;
+        plan_tier(tp, pols, ingress);
+        const Table table = tp.table;
+        tp.add(ingress ? e.fh : e.th, [this, &pols, table, ingress](Chain& c) {
+            c.rules.push_back(rule_with(Target::Jump(ingress ? names::failsafe_in : names::failsafe_out)));
+            c.rules.push_back(rule_with(Target::SetMark(0, m_.accept | m_.pass)));
+            tier_rules(c, table, pols, ingress, TierMode::untracked);
+        });
     }
 
     // ---- dispatch (SEMANTICS 2.7) ------------------------------------------------------------
 
+    // A dispatch chain: a goto per endpoint to its `chain` (&Endpoint::fh, ...), by interface.
     template <class Pred>
-    void dispatch(TableState& ts, const char* name, const char* kind, bool in, Pred include, bool star_default,
-                  bool skip_workloads = false) {
-        Chain& c = ts.chain(name);
-        const Endpoint* star = nullptr;
-        for (const auto& e : endpoints_) {
-            if (e.is_star()) {
-                star = &e;
-                continue;
-            }
-            if (!include(e)) continue;
-            NfRule r = rule_with(Target::Goto(names::endpoint_chain(kind, e.iface)));
-            (in ? r.in_iface : r.out_iface) = e.iface;
-            c.rules.push_back(std::move(r));
-        }
-        if (star && star_default && include(*star)) {
-            if (skip_workloads) {
-                for (const auto& p : in_.felix.interface_prefixes) {
-                    NfRule r = rule_with(Target::Return());
-                    r.out_iface = p + "+";
-                    c.rules.push_back(std::move(r));
+    void plan_dispatch(TablePlan& tp, const char* name, std::string Endpoint::*chain, bool in, Pred include,
+                       bool star_default, bool skip_workloads = false) {
+        tp.add(name, [this, chain, in, include, star_default, skip_workloads](Chain& c) {
+            const Endpoint* star = nullptr;
+            for (const auto& e : endpoints_) {
+                if (e.is_star()) {
+                    star = &e;
+                    continue;
                 }
+                if (!include(e)) continue;
+                NfRule r = rule_with(Target::Goto(e.*chain));
+                (in ? r.in_iface : r.out_iface) = e.iface;
+                c.rules.push_back(std::move(r));
             }
-            c.rules.push_back(rule_with(Target::Goto(names::endpoint_chain(kind, "*"))));
-        }
+            if (star && star_default && include(*star)) {
+                if (skip_workloads) {
+                    for (const auto& p : in_.felix.interface_prefixes) {
+                        NfRule r = rule_with(Target::Return());
+                        r.out_iface = p + "+";
+                        c.rules.push_back(std::move(r));
+                    }
+                }
+                c.rules.push_back(rule_with(Target::Goto(star->*chain)));
+            }
+        });
     }
 
     // ---- failsafe (SEMANTICS 2.10) -----------------------------------------------------------
@@ -772,179 +951,221 @@ private:
         c.rules.push_back(std::move(r));
     }
 
-    void failsafe_chains(TableState& ts, uint8_t family) {
-        Chain& in = ts.chain(names::failsafe_in);
-        Chain& out = ts.chain(names::failsafe_out);
-        for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(in, family, fp, true, true);
-        if (ts.table == Table::raw) {
+    // Neighbour discovery (router/neighbour solicitation and advertisement, redirect): conntrack
+    // does not track it, and IPv6 dies on a protected interface without it.
+    void failsafe_nd(Chain& c, uint8_t family) {
+        if (family != 6 || !in_.felix.failsafe_icmpv6_nd) return;
+        for (uint8_t type = 133; type <= 137; ++type) {
+            NfRule r = rule_with(Target::Accept());
+            r.proto = 58;
+            r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
+            c.rules.push_back(std::move(r));
+        }
+    }
+
+    void plan_failsafe(TablePlan& tp) {
+        const uint8_t family = tp.family;
+        const bool raw = tp.table == Table::raw;
+        tp.add(names::failsafe_in, [this, family, raw](Chain& in) {
+            for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(in, family, fp, true, true);
             // Untracked: replies to the outbound failsafe connections come back from their port.
-            for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(in, family, fp, false, true);
-        }
-        for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(out, family, fp, true, false);
-        if (ts.table == Table::raw) {
-            for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(out, family, fp, false, false);
-        }
-        if (family == 6 && in_.felix.failsafe_icmpv6_nd) {
-            // Neighbour discovery (router/neighbour solicitation and advertisement, redirect):
-            // conntrack does not track it, and IPv6 dies on a protected interface without it.
-            for (Chain* c : {&in, &out}) {
-                for (uint8_t type = 133; type <= 137; ++type) {
-                    NfRule r = rule_with(Target::Accept());
-                    r.proto = 58;
-                    r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
-                    c->rules.push_back(std::move(r));
-                }
-            }
-        }
+            if (raw)
+                for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(in, family, fp, false, true);
+            failsafe_nd(in, family);
+        });
+        tp.add(names::failsafe_out, [this, family, raw](Chain& out) {
+            for (const auto& fp : in_.felix.failsafe_outbound) failsafe_rule(out, family, fp, true, false);
+            if (raw)
+                for (const auto& fp : in_.felix.failsafe_inbound) failsafe_rule(out, family, fp, false, false);
+            failsafe_nd(out, family);
+        });
     }
 
     // ---- static chains and tables ------------------------------------------------------------
 
-    void build_raw(TableState& ts, uint8_t family) {
-        Chain& pre = ts.chain(names::prerouting);
-        pre.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
-        for (const auto& p : in_.felix.interface_prefixes) {
-            NfRule r = rule_with(Target::SetMark(m_.scratch0, m_.scratch0));
-            r.in_iface = p + "+";
-            pre.rules.push_back(std::move(r));
-        }
-        pre.rules.push_back(if_mark(mark_clear(m_.scratch0), Target::Jump(names::from_hep)));
-        pre.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
-        Chain& out = ts.chain(names::output);
-        out.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
-        out.rules.push_back(rule_with(Target::Jump(names::to_hep)));
-        out.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
+    void plan_raw(TablePlan& tp) {
+        tp.add(names::prerouting, [this](Chain& pre) {
+            pre.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+            for (const auto& p : in_.felix.interface_prefixes) {
+                NfRule r = rule_with(Target::SetMark(m_.scratch0, m_.scratch0));
+                r.in_iface = p + "+";
+                pre.rules.push_back(std::move(r));
+            }
+            pre.rules.push_back(if_mark(mark_clear(m_.scratch0), Target::Jump(names::from_hep)));
+            pre.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
+        });
+        tp.add(names::output, [this](Chain& out) {
+            out.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+            out.rules.push_back(rule_with(Target::Jump(names::to_hep)));
+            out.rules.push_back(if_mark(mark_set(m_.accept), Target::Accept()));
+        });
 
         auto untracked = [](const Endpoint& e) { return e.has_untracked(); };
-        dispatch(ts, names::from_hep, "fh", true, untracked, false);
-        dispatch(ts, names::to_hep, "th", false, untracked, false);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, untracked, false);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, untracked, false);
         for (const auto& e : endpoints_) {
             if (e.is_star() || !e.has_untracked()) continue;
-            untracked_chain(ts, family, e, true);
-            untracked_chain(ts, family, e, false);
+            plan_untracked_chain(tp, e, true);
+            plan_untracked_chain(tp, e, false);
         }
-        failsafe_chains(ts, family);
-        ts.hooks.push_back(hook("PREROUTING", names::prerouting));
-        ts.hooks.push_back(hook("OUTPUT", names::output));
+        plan_failsafe(tp);
+        tp.hooks.push_back(hook("PREROUTING", names::prerouting));
+        tp.hooks.push_back(hook("OUTPUT", names::output));
     }
 
-    void build_mangle(TableState& ts, uint8_t family) {
-        const Target allow = allow_action(Table::mangle);
-        Chain& pre = ts.chain(names::prerouting);
-        pre.rules.push_back(ctstate(nf::ct_related | nf::ct_established, allow));
-        pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
-        pre.rules.push_back(rule_with(Target::Jump(names::from_hep)));
-        pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
-        Chain& post = ts.chain(names::postrouting);
-        post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
-        post.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
-        post.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep)));
-        post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+    void plan_mangle(TablePlan& tp) {
+        tp.add(names::prerouting, [this](Chain& pre) {
+            const Target allow = allow_action(Table::mangle);
+            pre.rules.push_back(ctstate(nf::ct_related | nf::ct_established, allow));
+            pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
+            pre.rules.push_back(rule_with(Target::Jump(names::from_hep)));
+            pre.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        });
+        tp.add(names::postrouting, [this](Chain& post) {
+            post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+            post.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+            post.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep)));
+            post.rules.push_back(if_mark(mark_set(m_.accept), Target::Return()));
+        });
 
-        dispatch(ts, names::from_hep, "fh", true, [](const Endpoint& e) { return e.has_pre_dnat(); }, true);
-        dispatch(ts, names::to_hep, "th", false, [](const Endpoint&) { return true; }, true, true);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, [](const Endpoint& e) { return e.has_pre_dnat(); }, true);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, [](const Endpoint&) { return true; }, true, true);
         for (const auto& e : endpoints_) {
-            if (e.has_pre_dnat()) pre_dnat_chain(ts, family, e);
-            normal_chain(ts, family, e, false);
+            if (e.has_pre_dnat()) plan_pre_dnat_chain(tp, e);
+            plan_normal_chain(tp, e, false);
         }
-        failsafe_chains(ts, family);
-        ts.hooks.push_back(hook("PREROUTING", names::prerouting));
-        ts.hooks.push_back(hook("POSTROUTING", names::postrouting));
+        plan_failsafe(tp);
+        tp.hooks.push_back(hook("PREROUTING", names::prerouting));
+        tp.hooks.push_back(hook("POSTROUTING", names::postrouting));
     }
 
-    void build_filter(TableState& ts, uint8_t family) {
-        const Target allow = allow_action(Table::filter);
-        Chain& input = ts.chain(names::input);
-        for (const auto& p : in_.felix.interface_prefixes) {
-            NfRule r = rule_with(Target::Goto(names::wl_to_host));
-            r.in_iface = p + "+";
-            input.rules.push_back(std::move(r));
-        }
-        input.rules.push_back(if_mark(mark_set(m_.accept), allow));
-        input.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
-        input.rules.push_back(rule_with(Target::Jump(names::from_hep)));
-        input.rules.push_back(if_mark(mark_set(m_.accept), allow));
-
-        Chain& output = ts.chain(names::output);
-        output.rules.push_back(if_mark(mark_set(m_.accept), allow));
-        for (const auto& p : in_.felix.interface_prefixes) {
-            NfRule r = rule_with(Target::Return());
-            r.out_iface = p + "+";
-            output.rules.push_back(std::move(r));
-        }
-        output.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
-        output.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep), true));
-        output.rules.push_back(if_mark(mark_set(m_.accept), allow));
-
-        Chain& fwd = ts.chain(names::forward);
-        fwd.rules.push_back(rule_with(Target::SetMark(0, m_.all & ~m_.accept)));
-        fwd.rules.push_back(if_mark(mark_clear(m_.accept), Target::Jump(names::from_hep_fwd)));
-        fwd.rules.push_back(rule_with(Target::Jump(names::to_hep_fwd)));
-
-        Chain& end = ts.chain(names::forward_end);
-        end.rules.push_back(if_mark(mark_set(m_.accept), allow));
-        end.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
-
+    void plan_filter(TablePlan& tp) {
+        tp.add(names::input, [this](Chain& input) {
+            const Target allow = allow_action(Table::filter);
+            for (const auto& p : in_.felix.interface_prefixes) {
+                NfRule r = rule_with(Target::Goto(names::wl_to_host));
+                r.in_iface = p + "+";
+                input.rules.push_back(std::move(r));
+            }
+            input.rules.push_back(if_mark(mark_set(m_.accept), allow));
+            input.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+            input.rules.push_back(rule_with(Target::Jump(names::from_hep)));
+            input.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        });
+        tp.add(names::output, [this](Chain& output) {
+            const Target allow = allow_action(Table::filter);
+            output.rules.push_back(if_mark(mark_set(m_.accept), allow));
+            for (const auto& p : in_.felix.interface_prefixes) {
+                NfRule r = rule_with(Target::Return());
+                r.out_iface = p + "+";
+                output.rules.push_back(std::move(r));
+            }
+            output.rules.push_back(rule_with(Target::SetMark(0, m_.all)));
+            output.rules.push_back(ctstate(nf::ct_dnat, Target::Jump(names::to_hep), true));
+            output.rules.push_back(if_mark(mark_set(m_.accept), allow));
+        });
+        tp.add(names::forward, [this](Chain& fwd) {
+            fwd.rules.push_back(rule_with(Target::SetMark(0, m_.all & ~m_.accept)));
+            fwd.rules.push_back(if_mark(mark_clear(m_.accept), Target::Jump(names::from_hep_fwd)));
+            fwd.rules.push_back(rule_with(Target::Jump(names::to_hep_fwd)));
+        });
+        tp.add(names::forward_end, [this](Chain& end) {
+            end.rules.push_back(if_mark(mark_set(m_.accept), allow_action(Table::filter)));
+            end.rules.push_back(rule_with(Target::SetMark(m_.accept, m_.accept)));
+        });
         // Workload to host: hepd has no workload endpoints, so DefaultEndpointToHostAction alone
         // decides (ARCHITECTURE.md); RETURN resumes the kernel INPUT chain (entered by goto).
-        Chain& wl = ts.chain(names::wl_to_host);
-        if (family == 6) {
-            for (uint8_t type : {130, 131, 132, 133, 135, 136}) {
-                NfRule r = rule_with(allow);
-                r.proto = 58;
-                r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
-                wl.rules.push_back(std::move(r));
+        const uint8_t family = tp.family;
+        tp.add(names::wl_to_host, [this, family](Chain& wl) {
+            if (family == 6) {
+                for (uint8_t type : {130, 131, 132, 133, 135, 136}) {
+                    NfRule r = rule_with(allow_action(Table::filter));
+                    r.proto = 58;
+                    r.matches.push_back(nf::IcmpTypeMatch{type, std::nullopt, false});
+                    wl.rules.push_back(std::move(r));
+                }
             }
-        }
-        // Plain verdicts, not the configured allow/deny actions (rule_defs.go NewRenderer).
-        switch (in_.felix.default_endpoint_to_host_action) {
-        case Verdict::accept: wl.rules.push_back(rule_with(Target::Accept())); break;
-        case Verdict::return_: wl.rules.push_back(rule_with(Target::Return())); break;
-        default: wl.rules.push_back(rule_with(Target::Drop())); break;
-        }
+            // Plain verdicts, not the configured allow/deny actions (rule_defs.go NewRenderer).
+            switch (in_.felix.default_endpoint_to_host_action) {
+            case Verdict::accept: wl.rules.push_back(rule_with(Target::Accept())); break;
+            case Verdict::return_: wl.rules.push_back(rule_with(Target::Return())); break;
+            default: wl.rules.push_back(rule_with(Target::Drop())); break;
+            }
+        });
 
         auto all = [](const Endpoint&) { return true; };
-        dispatch(ts, names::from_hep, "fh", true, all, true);
-        dispatch(ts, names::to_hep, "th", false, all, true);
-        dispatch(ts, names::from_hep_fwd, "fhfw", true, all, true);
-        dispatch(ts, names::to_hep_fwd, "thfw", false, all, true);
+        plan_dispatch(tp, names::from_hep, &Endpoint::fh, true, all, true);
+        plan_dispatch(tp, names::to_hep, &Endpoint::th, false, all, true);
+        plan_dispatch(tp, names::from_hep_fwd, &Endpoint::fhfw, true, all, true);
+        plan_dispatch(tp, names::to_hep_fwd, &Endpoint::thfw, false, all, true);
         for (const auto& e : endpoints_) {
-            normal_chain(ts, family, e, true);
-            normal_chain(ts, family, e, false);
-            forward_chain(ts, family, e, true);
-            forward_chain(ts, family, e, false);
+            plan_normal_chain(tp, e, true);
+            plan_normal_chain(tp, e, false);
+            plan_forward_chain(tp, e, true);
+            plan_forward_chain(tp, e, false);
         }
-        failsafe_chains(ts, family);
+        plan_failsafe(tp);
         // In the order iptables-save lists built-in chains (hook order), so print matches save.
-        ts.hooks.push_back(hook("INPUT", names::input));
-        ts.hooks.push_back(hook("FORWARD", names::forward));
-        ts.hooks.push_back(nf::Hook{"FORWARD", names::forward_end, true});
-        ts.hooks.push_back(hook("OUTPUT", names::output));
+        tp.hooks.push_back(hook("INPUT", names::input));
+        tp.hooks.push_back(hook("FORWARD", names::forward));
+        tp.hooks.push_back(nf::Hook{"FORWARD", names::forward_end, true});
+        tp.hooks.push_back(hook("OUTPUT", names::output));
     }
 
     nf::Hook hook(const char* builtin, const char* chain) const {
         return nf::Hook{builtin, chain, in_.felix.chain_insert_mode == ChainInsertMode::append};
     }
-
-    nf::FamilyRuleset build_family(uint8_t family) {
-        FamilyState fs{family};
-        build_raw(fs.raw, family);
-        build_mangle(fs.mangle, family);
-        build_filter(fs.filter, family);
-        nf::FamilyRuleset out;
-        out.family = family;
-        for (TableState* ts : {&fs.raw, &fs.mangle, &fs.filter}) {
-            nf::TableRuleset t;
-            t.table = ts->table;
-            t.hooks = std::move(ts->hooks);
-            for (auto& [name, chain] : ts->chains) t.chains.push_back(std::move(chain));
-            out.tables.push_back(std::move(t));
-        }
-        return out;
-    }
 };
 
-}  // namespace
+}  // namespace detail
+
+// ---- PlannedTable, Compilation, compile() ---------------------------------------------------
+
+PlannedTable::PlannedTable(detail::Compiler& c, uint8_t family, nf::Table t)
+    : compiler_(&c), family_(family), table_(t) {
+    c.plan(*this);
+}
+PlannedTable::PlannedTable(PlannedTable&&) noexcept = default;
+PlannedTable& PlannedTable::operator=(PlannedTable&&) noexcept = default;
+PlannedTable::~PlannedTable() = default;
+
+size_t PlannedTable::size() const { return chains_.size(); }
+
+std::string_view PlannedTable::chain_name(size_t i) const { return chains_.at(i).name; }
+
+nf::Chain PlannedTable::chain(size_t i) const {
+    nf::Chain c;
+    compiler_->build(chains_.at(i), c);
+    return c;
+}
+
+Compilation::Compilation(const CompileInput& in) : c_(std::make_unique<detail::Compiler>(in)) {}
+Compilation::~Compilation() = default;
+
+size_t Compilation::set_count() {
+    if (!sets_known_) {
+        c_->find_sets(families());
+        sets_ = c_->sets();
+        sets_known_ = true;
+    }
+    return sets_.size();
+}
+
+nf::IpSet Compilation::set(size_t i, bool members) const {
+    const auto& [name, def] = *sets_.at(i);
+    nf::IpSet s = detail::Compiler::set_header(name, def);
+    if (members) s.members = c_->members_of(def);
+    return s;
+}
+
+std::vector<uint8_t> Compilation::families() const {
+    if (c_->input().ipv6) return {4, 6};
+    return {4};
+}
+
+PlannedTable Compilation::table(uint8_t family, nf::Table t) { return PlannedTable(*c_, family, t); }
+
+std::vector<Binding> Compilation::bindings() const { return c_->bindings(); }
 
 MarkBits mark_bits(uint32_t mask) {
     MarkBits b;
@@ -957,6 +1178,92 @@ MarkBits mark_bits(uint32_t mask) {
     return b;
 }
 
-Compiled compile(const CompileInput& in) { return Compiler(in).run(); }
+Compiled compile(const CompileInput& in) {
+    Compilation c(in);
+    Compiled out;
+    // The tables first: building them finds every set, so set_count() has nothing left to build.
+    for (uint8_t family : c.families()) {
+        nf::FamilyRuleset f;
+        f.family = family;
+        for (nf::Table t : nf::all_tables) {
+            PlannedTable pt = c.table(family, t);
+            nf::TableRuleset tr;
+            tr.table = t;
+            tr.hooks = pt.hooks();
+            tr.chains.reserve(pt.size());
+            for (size_t i = 0; i < pt.size(); ++i) {
+                tr.chains.push_back(pt.chain(i));
+                tr.chains.back().rules.shrink_to_fit();
+            }
+            f.tables.push_back(std::move(tr));
+        }
+        if (family == 4)
+            out.rules.v4 = std::move(f);
+        else
+            out.rules.v6 = std::move(f);
+    }
+    const size_t sets = c.set_count();
+    out.rules.sets.reserve(sets);
+    for (size_t i = 0; i < sets; ++i) out.rules.sets.push_back(c.set(i));
+    out.bindings = c.bindings();
+    return out;
+}
+
+RenderStats render_compiled(const CompileInput& in, std::optional<nf::RenderPart> only,
+                            const std::function<void(std::string_view)>& write) {
+    constexpr size_t chunk = 16 * 1024;
+    RenderStats stats;
+    std::string buf;
+    buf.reserve(chunk + 4096);
+    auto flush = [&](bool always) {
+        if (buf.empty() || (!always && buf.size() < chunk)) return;
+        stats.bytes += buf.size();
+        write(buf);
+        buf.clear();
+    };
+    Compilation c(in);
+    if (!only || *only == nf::RenderPart::ipset) {
+        if (!only) buf += "# ipset\n";
+        const size_t sets = c.set_count();
+        for (size_t i = 0; i < sets; ++i) {
+            nf::render_ipset_create(c.set(i, false), buf);
+            flush(false);
+        }
+        for (size_t i = 0; i < sets; ++i) {
+            const nf::IpSet s = c.set(i);
+            nf::render_ipset_members(s, buf);
+            stats.members += s.members.size();
+            flush(false);
+        }
+        stats.sets = sets;
+    }
+    for (uint8_t family : c.families()) {
+        const nf::RenderPart part = family == 4 ? nf::RenderPart::ipv4 : nf::RenderPart::ipv6;
+        if (only && *only != part) continue;
+        if (!only)
+            buf += family == 4 ? "# ipv4 (iptables-legacy-restore --noflush)\n"
+                               : "# ipv6 (ip6tables-legacy-restore --noflush)\n";
+        for (nf::Table t : nf::all_tables) {
+            const PlannedTable pt = c.table(family, t);
+            nf::render_table_begin(t, buf);
+            for (size_t i = 0; i < pt.size(); ++i) {
+                nf::render_chain_declaration(pt.chain_name(i), buf);
+                flush(false);
+            }
+            nf::render_hooks(pt.hooks(), buf);
+            stats.rules += pt.hooks().size();
+            for (size_t i = 0; i < pt.size(); ++i) {
+                const nf::Chain chain = pt.chain(i);
+                nf::render_chain_rules(chain, family, buf);
+                stats.rules += chain.rules.size();
+                flush(false);
+            }
+            stats.chains += pt.size();
+            nf::render_table_end(buf);
+        }
+    }
+    flush(true);
+    return stats;
+}
 
 }  // namespace hepd

@@ -438,7 +438,7 @@ void apply_doc(const FelixConfigDoc& doc, FelixParams& p, Diagnostics& diags) {
 
 // Errors about an effective value point at the file, not at "uci:main".
 Location error_location(const Location& origin, std::string_view uci_path) {
-    if (origin.file.rfind("uci:", 0) == 0) return Location{std::string(uci_path), origin.line, 0};
+    if (origin.file.str().rfind("uci:", 0) == 0) return Location{std::string(uci_path), origin.line, 0};
     return origin;
 }
 

@@ -5,8 +5,17 @@
 
 namespace hepd {
 
+FileName::FileName(std::string name) {
+    if (!name.empty()) text_ = std::make_shared<const std::string>(std::move(name));
+}
+
+const std::string& FileName::str() const {
+    static const std::string none;
+    return text_ ? *text_ : none;
+}
+
 std::string Location::format() const {
-    std::string out = file.empty() ? std::string("<input>") : file;
+    std::string out = file.empty() ? std::string("<input>") : file.str();
     if (line > 0) {
         out += ':';
         out += std::to_string(line);

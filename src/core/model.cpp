@@ -12,7 +12,19 @@ namespace {
 
 // Calico's within-tier key for equal orders: NAME + "/" + NAMESPACE + "/" + KIND, compared byte
 // by byte. For global policies the namespace is empty, so "a-b" sorts before "a" ('-' < '/').
-std::string tie_key(const GlobalNetworkPolicy& p) { return p.name + "//GlobalNetworkPolicy"; }
+// Compared here without building the keys (sorting 1000 policies compares them 10,000 times).
+constexpr std::string_view tie_suffix = "//GlobalNetworkPolicy";
+
+bool tie_key_less(const std::string& a, const std::string& b) {
+    auto at = [](const std::string& name, size_t i) -> unsigned char {
+        return static_cast<unsigned char>(i < name.size() ? name[i] : tie_suffix[i - name.size()]);
+    };
+    const size_t na = a.size() + tie_suffix.size(), nb = b.size() + tie_suffix.size();
+    for (size_t i = 0; i < na && i < nb; ++i) {
+        if (at(a, i) != at(b, i)) return at(a, i) < at(b, i);
+    }
+    return na < nb;
+}
 
 template <class T>
 void sort_by_name(std::vector<T>& v) {
@@ -22,20 +34,29 @@ void sort_by_name(std::vector<T>& v) {
 // `sorted` is sorted by name with a stable sort of the load order, so the first of a run of equal
 // names is the definition that was read first; every later one is reported, naming that one.
 template <class T>
-void report_duplicates(const std::vector<T>& sorted, std::string_view kind, Diagnostics& diags) {
+void report_duplicates(const std::vector<const T*>& sorted, std::string_view kind, Diagnostics& diags) {
     size_t run = 0;
     for (size_t i = 1; i < sorted.size(); ++i) {
-        if (sorted[i].name != sorted[run].name) {
+        if (sorted[i]->name != sorted[run]->name) {
             run = i;
             continue;
         }
-        const Location& first = sorted[run].where;
-        const std::string there = first.file == sorted[i].where.file && first.line > 0
+        const Location& first = sorted[run]->where;
+        const std::string there = first.file == sorted[i]->where.file && first.line > 0
                                       ? "line " + std::to_string(first.line)
                                       : first.format();
-        diags.error(sorted[i].where,
-                    std::string(kind) + " '" + sorted[i].name + "' is already defined at " + there + "; names must be unique");
+        diags.error(sorted[i]->where, std::string(kind) + " '" + sorted[i]->name + "' is already defined at " + there +
+                                          "; names must be unique");
     }
+}
+
+// The elements of v, in v's order (for report_duplicates on a vector already sorted by name).
+template <class T>
+std::vector<const T*> pointers(const std::vector<T>& v) {
+    std::vector<const T*> out;
+    out.reserve(v.size());
+    for (const auto& x : v) out.push_back(&x);
+    return out;
 }
 
 Rule allow_all_rule(const Location& where) {
@@ -52,7 +73,7 @@ bool policy_less(const GlobalNetworkPolicy& a, const GlobalNetworkPolicy& b) {
     const double oa = a.order.value_or(last);
     const double ob = b.order.value_or(last);
     if (oa != ob) return oa < ob;
-    return tie_key(a) < tie_key(b);
+    return tie_key_less(a.name, b.name);
 }
 
 const Profile* Model::find_profile(std::string_view name) const {
@@ -107,13 +128,15 @@ void finish_model(Model& model, Diagnostics& diags) {
     model.profiles.push_back(std::move(allow));
     sort_by_name(model.profiles);
 
-    // Duplicates are checked on a name-sorted copy of the policies; evaluation order differs.
-    std::vector<GlobalNetworkPolicy> by_name = model.policies;
-    sort_by_name(by_name);
-    report_duplicates(model.host_endpoints, "HostEndpoint", diags);
+    // Duplicate policies are found in name order (stable, so the first read comes first);
+    // evaluation order differs.
+    std::vector<const GlobalNetworkPolicy*> by_name = pointers(model.policies);
+    std::stable_sort(by_name.begin(), by_name.end(),
+                     [](const GlobalNetworkPolicy* a, const GlobalNetworkPolicy* b) { return a->name < b->name; });
+    report_duplicates(pointers(model.host_endpoints), "HostEndpoint", diags);
     report_duplicates(by_name, "GlobalNetworkPolicy", diags);
-    report_duplicates(model.network_sets, "GlobalNetworkSet", diags);
-    report_duplicates(model.profiles, "Profile", diags);
+    report_duplicates(pointers(model.network_sets), "GlobalNetworkSet", diags);
+    report_duplicates(pointers(model.profiles), "Profile", diags);
     // Duplicate FelixConfiguration names are reported by resolve_felix_params.
 
     std::stable_sort(model.policies.begin(), model.policies.end(), policy_less);

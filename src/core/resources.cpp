@@ -22,8 +22,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <functional>
 #include <initializer_list>
+#include <memory>
+#include <type_traits>
 
 #include "hepd/model.hpp"
 #include "hepd/selector.hpp"
@@ -35,12 +36,15 @@ namespace {
 using yaml::Node;
 
 struct Ctx {
+    Ctx(std::string_view f, Diagnostics& d, std::string_view p) : file(f), file_name(std::string(f)), diags(d), prefix(p) {}
+
     std::string_view file;
+    FileName file_name;  // shared by the Location of every resource and rule read
     Diagnostics& diags;
     std::string_view prefix;  // put before every message ("uci:@rule[3]: ") when the tree was synthesized
     bool limit_reported = false;
 
-    Location loc(const Node& n) const { return Location{std::string(file), n.line, n.col}; }
+    Location loc(const Node& n) const { return Location{file_name, n.line, n.col}; }
     void error(const Node& n, std::string msg) { diags.error(loc(n), std::string(prefix) + msg); }
     void warning(const Node& n, std::string msg) { diags.warning(loc(n), std::string(prefix) + msg); }
 };
@@ -290,9 +294,27 @@ std::optional<std::vector<const Node*>> read_list(Ctx& c, const Node& n, const s
 
 // ---- field tables --------------------------------------------------------------------------
 
+// What reads one field: a reference to a callable (value, path of the value), which must outlive
+// it. The field tables below are built afresh for every mapping read; a std::function would copy
+// each of their lambdas onto the heap every time.
+class FieldReader {
+public:
+    template <class F>
+        requires(!std::is_same_v<std::remove_cvref_t<F>, FieldReader>)
+    FieldReader(F&& f)  // NOLINT: implicit, so that a table row is {"name", lambda}
+        : callable_(std::addressof(f)), call_([](const void* c, const Node& n, const std::string& p) {
+              (*static_cast<const std::remove_reference_t<F>*>(c))(n, p);
+          }) {}
+    void operator()(const Node& n, const std::string& path) const { call_(callable_, n, path); }
+
+private:
+    const void* callable_;
+    void (*call_)(const void*, const Node&, const std::string&);
+};
+
 struct Field {
     std::string_view name;
-    std::function<void(const Node&, const std::string&)> read;  // (value, path of the value)
+    FieldReader read;
     bool listed = true;  // named in "known: ..." (bookkeeping fields are accepted but not advertised)
 };
 
@@ -541,18 +563,20 @@ std::string describe(const PortSpec& p) {
     return "port range " + p.format();
 }
 
-std::optional<PortSpec> read_port(Ctx& c, const Node& n, const std::string& path) {
+// Entry i of the ports list at `list`; its path is built only for a message.
+std::optional<PortSpec> read_port(Ctx& c, const Node& n, const std::string& list, size_t i) {
+    auto path = [&] { return idx(list, i); };
     if (!n.is_scalar() || n.value.empty()) {
-        c.error(n, at(path) + "expected a port number, a range 'MIN:MAX' or a port name, found " + found(n));
+        c.error(n, at(path()) + "expected a port number, a range 'MIN:MAX' or a port name, found " + found(n));
         return std::nullopt;
     }
     if (is_nondecimal_int(n)) {
-        c.error(n, nondecimal_message(path, n));
+        c.error(n, nondecimal_message(path(), n));
         return std::nullopt;
     }
     const std::string& s = n.value;
     auto bad = [&](std::string what) {
-        c.error(n, at(path) + what);
+        c.error(n, at(path()) + what);
         return std::nullopt;
     };
     if (all_digits(s)) {
@@ -666,20 +690,29 @@ std::optional<IcmpMatch> read_icmp(Ctx& c, const Node& n, const std::string& pat
 // ---- rules ---------------------------------------------------------------------------------
 
 // Where each net and port of a rule was written, for the cross-field checks that run once the
-// whole rule is read.
+// whole rule is read. An entry's path ("spec.ingress[0].source.nets[3]") is built only for a
+// message, from its list's path and its index.
 struct NetSeen {
     const Node* node;
-    std::string path;
+    size_t list;  // in RuleSeen::lists
+    size_t item;
     Cidr cidr;
 };
 struct PortSeen {
     const Node* node;
-    std::string path;
+    size_t list;
+    size_t item;
     PortSpec spec;
 };
 struct RuleSeen {
-    std::vector<NetSeen> nets;    // in document order, all four lists
-    std::vector<PortSeen> ports;  // in document order, all four lists
+    std::vector<std::string> lists;  // paths of the lists read
+    std::vector<NetSeen> nets;       // in document order, all four lists
+    std::vector<PortSeen> ports;     // in document order, all four lists
+
+    template <class Entry>
+    std::string path(const Entry& e) const {
+        return idx(lists[e.list], e.item);
+    }
 };
 
 void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<Cidr>& out, bool negated, bool& ok,
@@ -695,11 +728,14 @@ void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
+    const size_t list = seen.lists.size();
+    seen.lists.push_back(path);
     for (size_t i = 0; i < items->size(); ++i) {
         const Node& it = *(*items)[i];
-        const std::string p = idx(path, i);
+        auto p = [&] { return idx(path, i); };
         if (!it.is_scalar()) {
-            c.error(it, p + ": expected a CIDR such as 192.0.2.0/24, found " + found(it));
+            c.error(it, p() + ": expected a CIDR such as 192.0.2.0/24, found " + found(it));
             ok = false;
             continue;
         }
@@ -707,27 +743,27 @@ void read_cidr_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         auto cidr = parse_cidr(it.value, false);
         if (!cidr) {
             if (parse_ip(it.value))
-                c.error(it, p + ": " + quote(it.value) + " needs a prefix length (" + it.value +
+                c.error(it, p() + ": " + quote(it.value) + " needs a prefix length (" + it.value +
                                 (it.value.find(':') != std::string::npos ? "/128" : "/32") + " for one address)");
             else
-                c.error(it, p + ": " + cidr_problem(it.value, false));
+                c.error(it, p() + ": " + cidr_problem(it.value, false));
             ok = false;
             continue;
         }
-        if (!cidr->is_network()) {
-            c.error(it, p + ": " + quote(it.value) + " has host bits set; did you mean " + cidr->masked().to_string() +
-                            "?");
+        const Cidr net = cidr->masked();
+        if (net != *cidr) {
+            c.error(it, p() + ": " + quote(it.value) + " has host bits set; did you mean " + net.to_string() + "?");
             ok = false;
             continue;
         }
         if (negated && cidr->prefix == 0) {
-            c.error(it, p + ": " + quote(it.value) + " is the whole IPv" + std::to_string(cidr->family()) +
+            c.error(it, p() + ": " + quote(it.value) + " is the whole IPv" + std::to_string(cidr->family()) +
                             " address space: a rule that excludes it could never match");
             ok = false;
             continue;
         }
-        out.push_back(cidr->masked());
-        seen.nets.push_back(NetSeen{&it, p, cidr->masked()});
+        out.push_back(net);
+        seen.nets.push_back(NetSeen{&it, list, i, net});
     }
 }
 
@@ -744,15 +780,17 @@ void read_port_list(Ctx& c, const Node& n, const std::string& path, std::vector<
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
+    const size_t list = seen.lists.size();
+    seen.lists.push_back(path);
     for (size_t i = 0; i < items->size(); ++i) {
-        const std::string p = idx(path, i);
-        auto port = read_port(c, *(*items)[i], p);
+        auto port = read_port(c, *(*items)[i], path, i);
         if (!port) {
             ok = false;
             continue;
         }
         out.push_back(*port);
-        seen.ports.push_back(PortSeen{(*items)[i], p, *port});
+        seen.ports.push_back(PortSeen{(*items)[i], list, i, *port});
     }
 }
 
@@ -913,14 +951,14 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
     for (const auto& ps : seen.ports) {
         if (!r.protocol) {
             if (ps.spec.is_named()) continue;
-            c.error(*ps.node, ps.path + ": " + describe(ps.spec) +
+            c.error(*ps.node, seen.path(ps) + ": " + describe(ps.spec) +
                                   " needs a protocol: set protocol TCP, UDP or SCTP on the rule (without a protocol, "
                                   "only named ports are allowed)");
             ok = false;
             break;
         }
         if (!r.protocol->supports_ports()) {
-            c.error(*ps.node, ps.path + ": " + describe(ps.spec) + " cannot be used with protocol " +
+            c.error(*ps.node, seen.path(ps) + ": " + describe(ps.spec) + " cannot be used with protocol " +
                                   describe(*r.protocol) + " (line " + std::to_string(proto_node->line) +
                                   "); only TCP, UDP and SCTP (6, 17, 132) have ports");
             ok = false;
@@ -935,8 +973,8 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
         bool mixed = false;
         for (const auto& ns : seen.nets) {
             if (ns.cidr.family() == family) continue;
-            c.error(*ns.node, ns.path + ": " + quote(ns.node->value) + " is IPv" + std::to_string(ns.cidr.family()) +
-                                  ", but " + first.path + " (" + quote(first.node->value) + ") is IPv" +
+            c.error(*ns.node, seen.path(ns) + ": " + quote(ns.node->value) + " is IPv" + std::to_string(ns.cidr.family()) +
+                                  ", but " + seen.path(first) + " (" + quote(first.node->value) + ") is IPv" +
                                   std::to_string(family) +
                                   "; all nets of a rule must be one family: split it into one rule per family");
             ok = false;
@@ -944,7 +982,7 @@ std::optional<Rule> read_rule(Ctx& c, const Node& n, const std::string& path) {
             break;
         }
         if (!mixed && r.ip_version != 0 && family != r.ip_version) {
-            c.error(*first.node, first.path + ": " + quote(first.node->value) + " is IPv" + std::to_string(family) +
+            c.error(*first.node, seen.path(first) + ": " + quote(first.node->value) + " is IPv" + std::to_string(family) +
                                      ", but the rule has ipVersion " + std::to_string(r.ip_version) + " (line " +
                                      std::to_string(ipv_node->line) + ")");
             ok = false;
@@ -966,6 +1004,7 @@ void read_rules(Ctx& c, const Node& n, const std::string& path, std::vector<Rule
         ok = false;
         return;
     }
+    out.reserve(out.size() + items->size());
     for (size_t i = 0; i < items->size(); ++i) {
         auto r = read_rule(c, *(*items)[i], idx(path, i));
         if (r)
@@ -1628,13 +1667,14 @@ void load_resources(std::string_view text, std::string_view file, Model& model, 
     yaml::Limits limits;
     limits.max_bytes = ModelLimits::max_file_bytes;
     const size_t errors_before = diags.error_count();
-    auto docs = yaml::parse_yaml(text, file, diags, limits);
+    // Each document is loaded as soon as it is parsed, and its tree dropped: the tree of a whole
+    // file is many times the size of its text.
     bool any = false;
-    for (const auto& d : docs) {
-        if (d.root.is_null()) continue;  // an empty document between `---` lines
+    yaml::parse_yaml_each(text, file, diags, limits, [&](yaml::Document&& d) {
+        if (d.root.is_null()) return;  // an empty document between `---` lines
         any = true;
         load_object(c, d.root, nullptr, model, 0);
-    }
+    });
     // A file without a single resource is most likely a mistake (a truncated copy, a commented-out
     // file); it is legal, as an empty directory is, so it is a warning.
     if (!any && diags.error_count() == errors_before)

@@ -3,7 +3,7 @@
 //
 // Pipeline (all at parse time; evaluation touches only the result of the last step):
 //
-//     text --lex/parse--> Node tree (temporary) --print--> canonical_ --> hash_
+//     text --lex/parse--> Node tree (temporary) --print--> canonical_ (hash() on demand)
 //                                              \--compile--> tests_ (jump program) + pool_
 //
 // Lexing. Calico tokenizes the whole input first and parses afterwards; the only context it uses
@@ -728,7 +728,6 @@ std::optional<Selector> SelectorParser::run() {
 
     out_.canonical_.clear();  // out_ started as the default all()
     print(root, out_.canonical_);
-    out_.hash_ = stable_hash64(out_.canonical_);
 
     // compile() emits back to front; reverse so that the entry comes first and jumps go forward.
     const uint32_t entry = compile(root, Selector::accept, Selector::reject);
@@ -766,7 +765,9 @@ std::string Selector::with_prefixed_labels(std::string_view prefix, std::string_
     return p.rewrite(prefix, all_key).value_or(canonical_);
 }
 
-Selector::Selector() : canonical_("all()"), hash_(stable_hash64("all()")) {}
+Selector::Selector() : canonical_("all()") {}
+
+uint64_t Selector::hash() const { return stable_hash64(canonical_); }
 
 std::optional<Selector> Selector::parse(std::string_view text, Diagnostics& diags,
                                         const Location& where) {

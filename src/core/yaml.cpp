@@ -161,22 +161,48 @@ private:
     bool live_ = false;
 };
 
+// The text a scalar or null key is compared by: `~`, `null` and an empty key are all the null key.
+std::string_view key_text(const Node& n) {
+    return n.kind == NodeKind::null ? std::string_view("\0null", 5) : std::string_view(n.value);
+}
+
+bool comparable_key(const Node& n) { return n.kind == NodeKind::scalar || n.kind == NodeKind::null; }
+
 // An open mapping or sequence. Children are moved in when they complete, so no pointer into a
 // growing vector is ever held.
 struct Frame {
     Node node;
     bool have_key = false;
     Node key;
-    // Scalar (and null) keys seen so far -> index of their entry, for duplicate detection.
-    std::unordered_map<std::string, size_t> keys;
+    // Scalar and null keys of the entries so far -> index of their first entry, for duplicate
+    // detection in a large mapping; a small one (nearly every mapping) is searched linearly.
+    std::unordered_map<std::string, size_t> index;
+    size_t indexed = 0;  // entries already in `index`
+
+    static constexpr size_t linear_limit = 16;
+
+    // The first entry whose key is `k`, or nullptr.
+    const MapEntry* find_key(std::string_view k) {
+        const auto& entries = node.entries;
+        if (entries.size() <= linear_limit) {
+            for (const auto& e : entries)
+                if (comparable_key(e.key) && key_text(e.key) == k) return &e;
+            return nullptr;
+        }
+        for (; indexed < entries.size(); ++indexed)
+            if (comparable_key(entries[indexed].key)) index.emplace(key_text(entries[indexed].key), indexed);
+        auto it = index.find(std::string(k));
+        return it == index.end() ? nullptr : &entries[it->second];
+    }
 };
 
 class Builder {
 public:
-    Builder(std::string_view text, std::string_view file, Diagnostics& diags, const Limits& limits)
-        : text_(text), file_(file), diags_(diags), limits_(limits) {}
+    Builder(std::string_view text, std::string_view file, Diagnostics& diags, const Limits& limits,
+            const std::function<void(Document&&)>& each)
+        : text_(text), file_(file), diags_(diags), limits_(limits), each_(each) {}
 
-    std::vector<Document> run();
+    void run();
 
 private:
     bool on_event(const yaml_event_t& ev);  // false: stop (an error was reported)
@@ -191,9 +217,9 @@ private:
     std::string_view file_;
     Diagnostics& diags_;
     const Limits& limits_;
+    const std::function<void(Document&&)>& each_;
     size_t bom_ = 0;
 
-    std::vector<Document> docs_;
     Document doc_;
     bool in_doc_ = false;
     std::vector<Frame> stack_;
@@ -231,14 +257,14 @@ void Builder::report_aliases() {
     diags_.error(first_alias_, msg);
 }
 
-std::vector<Document> Builder::run() {
+void Builder::run() {
     if (text_.size() > limits_.max_bytes) {
         diags_.error(Location{std::string(file_), 0, 0},
                      "input is " + std::to_string(text_.size()) + " bytes, more than the limit of " +
                          std::to_string(limits_.max_bytes) + " bytes");
-        return {};
+        return;
     }
-    if (wide_encoding()) return {};
+    if (wide_encoding()) return;
     std::string_view body = text_;
     if (body.substr(0, utf8_bom.size()) == utf8_bom) {
         bom_ = utf8_bom.size();
@@ -248,7 +274,7 @@ std::vector<Document> Builder::run() {
     ParserHandle parser;
     if (!parser.ok()) {
         diags_.error(Location{std::string(file_), 0, 0}, "out of memory starting the YAML parser");
-        return {};
+        return;
     }
     yaml_parser_set_input_string(parser.get(), reinterpret_cast<const unsigned char*>(body.data()),
                                  body.size());
@@ -264,7 +290,6 @@ std::vector<Document> Builder::run() {
         if (!on_event(*ev)) break;
     }
     report_aliases();
-    return std::move(docs_);
 }
 
 void Builder::report_parser_error(yaml_parser_t* p) {
@@ -337,12 +362,9 @@ void Builder::attach(Node node) {
         return;
     }
     if (!top.have_key) {
-        if (node.kind == NodeKind::scalar || node.kind == NodeKind::null) {
-            // `~`, `null` and an empty key are all the null key.
-            std::string k = node.kind == NodeKind::null ? std::string("\0null", 5) : node.value;
-            auto [it, fresh] = top.keys.emplace(std::move(k), top.node.entries.size());
-            if (!fresh) {
-                const Node& first = top.node.entries[it->second].key;
+        if (comparable_key(node)) {
+            if (const MapEntry* dup = top.find_key(key_text(node))) {
+                const Node& first = dup->key;
                 diags_.error(Location{std::string(file_), node.line, node.col},
                              "duplicate key " + quote_for_message(node.value) +
                                  " in mapping (first at line " + std::to_string(first.line) +
@@ -370,7 +392,7 @@ bool Builder::on_event(const yaml_event_t& ev) {
         stack_.clear();
         return true;
     case YAML_DOCUMENT_END_EVENT:
-        if (in_doc_) docs_.push_back(std::move(doc_));
+        if (in_doc_) each_(std::move(doc_));
         doc_ = Document{};
         in_doc_ = false;
         return true;
@@ -441,8 +463,15 @@ bool Builder::on_event(const yaml_event_t& ev) {
 
 std::vector<Document> parse_yaml(std::string_view text, std::string_view file, Diagnostics& diags,
                                  const Limits& limits) {
-    Builder b(text, file, diags, limits);
-    return b.run();
+    std::vector<Document> docs;
+    parse_yaml_each(text, file, diags, limits, [&](Document&& d) { docs.push_back(std::move(d)); });
+    return docs;
+}
+
+void parse_yaml_each(std::string_view text, std::string_view file, Diagnostics& diags, const Limits& limits,
+                     const std::function<void(Document&&)>& each) {
+    Builder b(text, file, diags, limits, each);
+    b.run();
 }
 
 }  // namespace hepd::yaml

@@ -10,9 +10,12 @@
 //  3. references: every jump/goto names a chain of the same table, every set match a set of the
 //     rule's family; every hook names a chain of its table;
 //  4. kernel limits the backend would otherwise hit: at most 15 multiport slots per match, LOG
-//     prefixes of at most 29 characters, sets with sorted, unique members.
+//     prefixes of at most 29 characters, sets with sorted, unique members;
+//  5. render_compiled (hepd print, rendered while compiling) gives the text of compile() +
+//     render_all, and of each part.
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -154,6 +157,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check(a);
         const std::string text = nf::render_all(a.rules);
         CHECK(text == nf::render_all(a.rules));
+        // Rendering while compiling (hepd print) gives the same bytes, whole and per part.
+        auto streamed = [&](std::optional<nf::RenderPart> only) {
+            std::string out;
+            const RenderStats st = render_compiled(in, only, [&](std::string_view piece) { out += piece; });
+            CHECK(st.bytes == out.size());
+            if (!only) CHECK(st.rules == a.rules.rule_count() && st.members == a.rules.set_member_count());
+            return out;
+        };
+        CHECK(streamed(std::nullopt) == text);
+        CHECK(streamed(nf::RenderPart::ipset) == nf::render_ipsets(a.rules));
+        CHECK(streamed(nf::RenderPart::ipv4) == nf::render_family(a.rules.v4));
+        CHECK(streamed(nf::RenderPart::ipv6) == (a.rules.v6 ? nf::render_family(*a.rules.v6) : std::string()));
         if (r.twice) {
             const Compiled b = compile(in);
             CHECK(a.rules == b.rules);
