@@ -173,6 +173,7 @@ install: $(BUILD)/hepd
 clean:
 	rm -rf build
 
-include mk/static.mk
+# The static build; -include: the OpenWrt package copies only Makefile, include/ and src/.
+-include mk/static.mk
 
 -include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d)
