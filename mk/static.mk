@@ -6,6 +6,7 @@
 #                                                build/static/TARGET/hepd, stripped
 #   make check-static    the static x86_64 binary through `file`/`ldd` and the netns suites
 #   make size            where the bytes of the static binary go
+#   make rss             idle memory of `hepd run` with config/, per process
 #   make check-cross TARGET=aarch64|mipsel       the unit tests built for TARGET, run under
 #                                                qemu-user (Debian's qemu-user-static)
 #
@@ -68,7 +69,7 @@ ST_EH_SRC   := $(shell grep -lE '\btry[[:space:]]*\{' $(CORE_SRC) $(SYS_SRC) $(C
 ST_EH       := -fno-exceptions $(ST_NOEH)
 ST_LDFLAGS  := -static -Os -Wl,--gc-sections
 
-.PHONY: FORCE static static-build static-fetch static-deps check-static size check-cross check-cross-build
+.PHONY: FORCE static static-build static-fetch static-deps check-static size rss check-cross check-cross-build
 
 # ---------------------------------------------------------------------------------------------
 # Entry points: fetch (each step skipped when done), then the build in a sub-make.
@@ -226,10 +227,10 @@ $(ST_OUT)/unit_tests: $(ST_UNIT_OBJ) $(ST_SYS_OBJ) $(ST_CORE_OBJ) $(ST_GTEST_OBJ
 
 check-cross-build: $(ST_OUT)/unit_tests
 
-# The kernel's iptables interface takes the structures of the kernel's own word size, and
-# qemu-user passes a 32-bit guest's setsockopt through as it is: no libiptc test runs for a
-# 32-bit TARGET (ST_CROSS_FILTER).
-ST_CROSS_FILTER_mipsel := -*Iptc*:*iptc*
+# Under qemu-user two kinds of unit test cannot run: qemu opens only the netlink families whose
+# messages it knows how to translate (rtnetlink yes, nfnetlink no: libipset's socket fails with
+# EPROTONOSUPPORT), and a process's RssAnon is qemu's, not the program's.
+ST_QEMU_SKIP := -IpsetKernel.*:LinkMonitorNetns.FlatMemoryUnderChurn
 check-cross: static-fetch
 	@missing=""; for p in $(ST_CROSS_PKGS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
@@ -242,7 +243,18 @@ check-cross: static-fetch
 	fi
 	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) check-cross-build
 	@echo "check-cross: $(ST_OUT)/unit_tests$(if $(ST_QEMU), under $(ST_QEMU))"
-	@$(ST_QEMU) $(ST_OUT)/unit_tests --gtest_brief=1 $(if $(ST_CROSS_FILTER_$(TARGET)),--gtest_filter='$(ST_CROSS_FILTER_$(TARGET))')
+	@$(ST_QEMU) $(ST_OUT)/unit_tests --gtest_brief=1 $(if $(ST_QEMU),--gtest_filter='$(ST_QEMU_SKIP)')
+
+# The static x86_64 binary through tests/run.sh's static suites: `file`, `ldd`, a run with the
+# machine's shared libraries out of sight, the cli and golden suites, and every netns scenario
+# against the static daemon and with rules printed by it. Ends with "N passed, M failed".
+check-static: deps
+	@$(MAKE) --no-print-directory TARGET=x86_64 static
+	@HEPD_SUITES="static static-print" bash tests/run.sh
+
+# Idle memory of `hepd run` with config/ (static and, when built, dynamic), per process.
+rss: static
+	@tools/static/rss.sh
 
 size: static
 	@tools/static/size.sh $(ST_BIN) $(ST_OUT)/hepd.full $(ST_OUT)/hepd.map
