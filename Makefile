@@ -9,6 +9,8 @@
 #   make fuzz         every libFuzzer harness for FUZZ_SECONDS each (clang, build/fuzz)
 #   make bench        benchmarks (bench/), prints figures, asserts nothing
 #   make install      DESTDIR=... PREFIX=/usr
+#   make static       build/static/hepd, static against musl (mk/static.mk; TARGET=aarch64|mipsel
+#                     for a router), make check-static, make size, make check-cross TARGET=...
 #   make clean
 #
 # Sources are found by wildcard: src/core/*.cpp (pure), src/sys/*.cpp (the system shell),
@@ -74,7 +76,7 @@ DEB_PKGS    := build-essential pkg-config clang libclang-rt-14-dev libgtest-dev 
 all: $(BUILD)/hepd
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,17p' Makefile | sed 's/^# \{0,1\}//'
 
 $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
@@ -191,5 +193,8 @@ install: $(BUILD)/hepd
 
 clean:
 	rm -rf build
+
+# The static build; -include: the OpenWrt package copies only Makefile, include/ and src/.
+-include mk/static.mk
 
 -include $(FUZZ_CORE_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(CORE_OBJ:.o=.d) $(SYS_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BENCH_BIN:=.d) $(BENCH_TOOL).d

@@ -13,6 +13,11 @@
 #               every apply that the kernel's hepd chains and sets equal `hepd print`; not
 #               00 (harness), 2N (ipset backend), 3N and 5N (daemon-only suites that start hepd
 #               themselves and run once, in the netns pass)
+#   static      the static binary (make static, build/static/hepd): tests/static/binary.sh, then
+#               with HEPD=build/static/hepd the cli and golden suites (but the OpenWrt package
+#               build) and every scenario against the running static daemon (daemon, and the
+#               daemon-only netns suites): what depends on the static build's libraries
+#   static-print  the print-mode netns scenarios with the static binary (make check-static)
 # HEPD_SUITES="unit cli" limits the run to those suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,6 +57,22 @@ run_tap() {  # run_tap SUITE SCRIPT
     add "$suite $(basename "$script" .sh)" "$p" "$f"
 }
 
+run_netns() {  # run_netns SUITE: the scenarios, rules loaded from `$HEPD print`
+    if [ "$(id -u)" != 0 ]; then echo "$1: skipped (needs root)"; return; fi
+    for t in tests/netns/*.sh; do
+        case $t in */lib*.sh) continue ;; esac
+        [ -e "$t" ] && run_tap "$1" "$t"
+    done
+}
+
+run_daemon() {  # run_daemon SUITE: the same scenarios against a running `$HEPD run`
+    if [ "$(id -u)" != 0 ]; then echo "$1: skipped (needs root)"; return; fi
+    for t in tests/netns/[0-9]*.sh; do
+        case $t in */0[1-9]-*|*/1[0-9]-*) ;; *) continue ;; esac  # only the print-mode scenarios 01-19
+        HEPDT_DAEMON=1 run_tap "$1" "$t"
+    done
+}
+
 for s in $suites; do
     case $s in
     unit) run_gtest unit build/unit_tests ;;
@@ -71,17 +92,26 @@ for s in $suites; do
         done ;;
     cli|golden)
         for t in tests/$s/*.sh; do [ -e "$t" ] && run_tap "$s" "$t"; done ;;
-    netns)
-        if [ "$(id -u)" != 0 ]; then echo "netns: skipped (needs root)"; continue; fi
-        for t in tests/netns/*.sh; do
-            case $t in */lib*.sh) continue ;; esac
-            [ -e "$t" ] && run_tap netns "$t"
-        done ;;
-    daemon)
-        if [ "$(id -u)" != 0 ]; then echo "daemon: skipped (needs root)"; continue; fi
-        for t in tests/netns/[0-9]*.sh; do
-            case $t in */0[1-9]-*|*/1[0-9]-*) ;; *) continue ;; esac  # only the print-mode scenarios 01-19
-            HEPDT_DAEMON=1 run_tap daemon "$t"
+    netns) run_netns netns ;;
+    daemon) run_daemon daemon ;;
+    static)
+        sbin=build/static/hepd
+        if [ ! -x "$sbin" ]; then add "static (missing $sbin; make static)" 0 1; continue; fi
+        run_tap static tests/static/binary.sh
+        for t in tests/cli/*.sh tests/golden/*.sh; do
+            case $t in */openwrt_init.sh) continue ;; esac  # builds the package from source
+            [ -e "$t" ] && HEPD=$sbin run_tap static "$t"
+        done
+        if [ "$(id -u)" != 0 ]; then echo "static netns: skipped (needs root)"; continue; fi
+        for t in tests/netns/[2-9][0-9]-*.sh; do  # the daemon-only suites
+            [ -e "$t" ] && HEPD=$sbin run_tap static-netns "$t"
+        done
+        HEPD=$sbin run_daemon static-daemon ;;
+    static-print)
+        sbin=build/static/hepd
+        if [ ! -x "$sbin" ]; then add "static-print (missing $sbin; make static)" 0 1; continue; fi
+        for t in tests/netns/0[0-9]-*.sh tests/netns/1[0-9]-*.sh; do
+            [ -e "$t" ] && HEPD=$sbin run_tap static-print "$t"
         done ;;
     esac
 done

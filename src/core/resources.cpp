@@ -20,8 +20,11 @@
 // where PATH is the field as written in the YAML. The UCI mapping (uci_resources.cpp) rewrites
 // PATH into UCI option names, so keep it at the start of the message.
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <type_traits>
@@ -105,6 +108,34 @@ std::string found(const Node& n) {
 
 bool all_digits(std::string_view s) {
     return !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+}
+
+// A decimal number as std::from_chars(double) reads it: an optional '-', digits with at most one
+// '.' (at least one digit), an optional exponent; out of range is an error. The conversion is
+// strtod's (hepd never leaves the C locale) because libc++ 16, the static build's, has no
+// floating-point from_chars.
+std::optional<double> parse_double(std::string_view s) {
+    auto digit = [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+    size_t i = 0, digits = 0;
+    if (i < s.size() && s[i] == '-') ++i;
+    for (; digit(i); ++i) ++digits;
+    if (i < s.size() && s[i] == '.') {
+        for (++i; digit(i); ++i) ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < s.size() && (s[j] == '+' || s[j] == '-')) ++j;
+        if (!digit(j)) return std::nullopt;
+        for (i = j; digit(i); ++i) {}
+    }
+    if (i != s.size()) return std::nullopt;
+    const std::string text(s);
+    char* end = nullptr;
+    errno = 0;
+    const double v = std::strtod(text.c_str(), &end);
+    if (errno == ERANGE || end != text.c_str() + text.size()) return std::nullopt;
+    return v;
 }
 
 bool parse_u64(std::string_view s, uint64_t& out) {
@@ -243,12 +274,10 @@ std::optional<double> read_number(Ctx& c, const Node& n, const std::string& path
             c.error(n, nondecimal_message(path, n));
             return std::nullopt;
         }
-        double v = 0;
-        const char* b = n.value.data();
-        const char* e = b + n.value.size();
-        if (*b == '+') ++b;
-        auto [end, ec] = std::from_chars(b, e, v);
-        if (ec == std::errc() && end == e && std::isfinite(v)) return v;
+        std::string_view text = n.value;
+        if (text.front() == '+') text.remove_prefix(1);
+        auto v = parse_double(text);
+        if (v && std::isfinite(*v)) return *v;
     }
     std::string hint;
     if (is_quoted(n)) hint = "; write it without quotes";

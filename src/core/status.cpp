@@ -17,6 +17,9 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 namespace hepd {
 
@@ -117,12 +120,65 @@ std::string humanise(uint64_t n, uint64_t base, const char* suffixes) {
     return out;
 }
 
+// The text std::to_chars(first, last, d) writes: the fewest significant digits that read back as
+// d (the nearest such decimal), in fixed or scientific notation, whichever is shorter (fixed on a
+// tie; an integer in fixed notation has all its digits). Written with snprintf and strtod because
+// libc++'s shortest-float code and its tables cost the static build 130 KB.
 std::string format_order(double d) {
     if (!std::isfinite(d)) return "-";
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
-    if (ec != std::errc()) return "-";
-    return std::string(buf, end);
+    const bool negative = std::signbit(d);
+    std::string digits;  // the significant digits, no dot
+    int exponent = 0;    // d = 0.DIGITS * 10^(exponent + 1), to the digits' precision
+    auto reads_back = [&] {
+        std::string t = (negative ? "-" : "") + digits + "e" + std::to_string(exponent - static_cast<int>(digits.size()) + 1);
+        return std::strtod(t.c_str(), nullptr) == d;
+    };
+    for (int precision = 0; precision <= 17; ++precision) {
+        char sci[32];  // "-D.DDDDDDDDDDDDDDDDDe-308"
+        std::snprintf(sci, sizeof sci, "%.*e", precision, d);
+        const char* first = sci + (negative ? 1 : 0);
+        const char* e = std::strchr(first, 'e');
+        digits.assign(first, e);
+        digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+        exponent = std::atoi(e + 1);
+        if (reads_back()) break;
+        // At a power of two the decimals that read back as d reach twice as far above it as below
+        // it: when the nearest one, below d, does not, the next one up may.
+        const std::string below = digits;
+        const int below_exponent = exponent;
+        size_t i = digits.size();
+        while (i > 0 && digits[i - 1] == '9') digits[--i] = '0';
+        if (i > 0) {
+            ++digits[i - 1];
+        } else {
+            digits.insert(digits.begin(), '1');
+            digits.pop_back();
+            ++exponent;
+        }
+        if (std::fabs(std::strtod((below + "e" + std::to_string(below_exponent - precision)).c_str(), nullptr)) <
+                std::fabs(d) && reads_back()) {
+            break;
+        }
+        digits = below;
+        exponent = below_exponent;
+    }
+    const int n = static_cast<int>(digits.size());
+    const std::string sign = negative ? "-" : "";
+    std::string scientific = sign + digits.substr(0, 1) + (n > 1 ? "." + digits.substr(1) : "") +
+                             (exponent < 0 ? "e-" : "e+") + (std::abs(exponent) < 10 ? "0" : "") +
+                             std::to_string(std::abs(exponent));
+    std::string fixed;
+    if (exponent >= n - 1) {  // an integer
+        char buf[320];        // DBL_MAX has 309 digits
+        std::snprintf(buf, sizeof buf, "%.0f", d);
+        fixed = buf;
+    } else if (exponent >= 0) {
+        fixed = sign + digits.substr(0, static_cast<size_t>(exponent) + 1) + "." +
+                digits.substr(static_cast<size_t>(exponent) + 1);
+    } else {
+        fixed = sign + "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
+    }
+    return fixed.size() <= scientific.size() ? fixed : scientific;
 }
 
 std::string pair_cell(const std::optional<Counters>& c) {
