@@ -151,7 +151,7 @@ $(ST_DEPS)/obj/own/%.o: tools/static/%.c $(ST_DEPS)/.headers $(ST_DEPS)/.flags
 	$(ST_CC) $(ST_OPT) $(ST_NOEH) -std=c11 -Wall -Wextra -Werror $(ST_CPPFLAGS_own) -c $< -o $@
 
 # Public headers, copied from the sources and the unpacked Debian packages.
-$(ST_DEPS)/.headers: $(ST_SRC)/.sources-done $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done tools/static/fetch.sh
+$(ST_DEPS)/.headers: $(ST_SRC)/.sources-done $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done $(ST_SRC)/gen/libnl/netlink/version.h
 	rm -rf $(ST_INC) && mkdir -p $(ST_INC)/netlink $(ST_INC)/libmnl
 	cp -R $(ST_SRC)/iptables/include/libiptc $(ST_INC)/
 	cp -R $(ST_SRC)/libnl3/include/netlink/. $(ST_INC)/netlink/

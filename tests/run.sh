@@ -24,7 +24,7 @@ passed=0
 failed=0
 log_dir=build/test-logs
 mkdir -p "$log_dir"
-suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon}
+suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon static}
 
 add() {  # add SUITE PASSED FAILED
     passed=$((passed + $2)); failed=$((failed + $3))
