@@ -74,7 +74,11 @@ ST_LDFLAGS  := -static -Os -Wl,--gc-sections
 # ---------------------------------------------------------------------------------------------
 # Entry points: fetch (each step skipped when done), then the build in a sub-make.
 
+# Debian packages a target needs beyond `make deps` (installed when missing, as make deps does).
+ST_PKGS_mipsel := llvm
+ST_PKGS := $(ST_PKGS_$(TARGET))
 static-fetch:
+	@$(if $(ST_PKGS),$(MAKE) --no-print-directory DEB_PKGS='$(ST_PKGS)' deps)
 	@tools/static/fetch.sh toolchain
 	@tools/static/fetch.sh sources
 	@tools/static/fetch.sh debs $(ST_DEB_ARCH)
@@ -147,7 +151,7 @@ $(ST_DEPS)/obj/own/%.o: tools/static/%.c $(ST_DEPS)/.headers $(ST_DEPS)/.flags
 	$(ST_CC) $(ST_OPT) $(ST_NOEH) -std=c11 -Wall -Wextra -Werror $(ST_CPPFLAGS_own) -c $< -o $@
 
 # Public headers, copied from the sources and the unpacked Debian packages.
-$(ST_DEPS)/.headers: $(ST_SRC)/.sources-done $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done tools/static/fetch.sh
+$(ST_DEPS)/.headers: $(ST_SRC)/.sources-done $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done $(ST_SRC)/gen/libnl/netlink/version.h
 	rm -rf $(ST_INC) && mkdir -p $(ST_INC)/netlink $(ST_INC)/libmnl
 	cp -R $(ST_SRC)/iptables/include/libiptc $(ST_INC)/
 	cp -R $(ST_SRC)/libnl3/include/netlink/. $(ST_INC)/netlink/
@@ -171,10 +175,14 @@ $(ST_DEPS)/lib/libhepdcompat.a: $(filter %/compat.o,$(ST_OWN_OBJ))
 $(ST_DEPS)/lib/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(ST_AR) rcs $@ $^
-# inih: Debian's own archive for the target (tools/static/fetch.sh says why).
+# inih: Debian's own archive for the target (tools/static/fetch.sh says why). Debian's mipsel
+# objects are marked hard-float (-mfpxx) and the mipsel build is soft-float: inih does no floating
+# point, so the marks are dropped (llvm-objcopy, Debian's llvm package) for the link.
+ST_INIH_FIX_mipsel := llvm-objcopy --remove-section .MIPS.abiflags --remove-section .gnu.attributes
 $(ST_DEPS)/lib/libinih.a: $(ST_SRC)/deb/$(ST_DEB_ARCH)/.done
 	@mkdir -p $(dir $@)
 	cp $(ST_DEB)/usr/lib/$(ST_TRIPLET)/libinih.a $@
+	$(if $(ST_INIH_FIX_$(TARGET)),$(ST_INIH_FIX_$(TARGET)) $@)
 
 $(ST_DEPS)/.done: $(ST_LIB_FILES)
 	touch $@
@@ -198,8 +206,11 @@ $(ST_OUT)/hepd.full: $(ST_CMD_OBJ) $(ST_SYS_OBJ) $(ST_CORE_OBJ) $(ST_LIB_FILES)
 	$(ST_CXX) $(ST_LDFLAGS) -Wl,--print-map -o $@ $(ST_CMD_OBJ) $(ST_SYS_OBJ) $(ST_CORE_OBJ) \
 	    $(ST_LINK_LIBS) >$(ST_OUT)/hepd.map
 
+# zig objcopy leaves 32-bit MIPS files as they are: llvm-objcopy (Debian's llvm) strips those.
+ST_STRIP        := $(ST_ZIG) objcopy --strip-all
+ST_STRIP_mipsel := llvm-objcopy --strip-all
 $(ST_BIN): $(ST_OUT)/hepd.full
-	$(ST_ZIG) objcopy --strip-all $< $@ && chmod 0755 $@
+	$(or $(ST_STRIP_$(TARGET)),$(ST_STRIP)) $< $@ && chmod 0755 $@
 
 static-build: $(ST_BIN)
 	@ls -l $(ST_BIN) | awk '{ printf "static: %s, %d bytes stripped ($(TARGET))\n", $$NF, $$5 }'
@@ -232,15 +243,7 @@ check-cross-build: $(ST_OUT)/unit_tests
 # EPROTONOSUPPORT), and a process's RssAnon is qemu's, not the program's.
 ST_QEMU_SKIP := -IpsetKernel.*:LinkMonitorNetns.FlatMemoryUnderChurn
 check-cross: static-fetch
-	@missing=""; for p in $(ST_CROSS_PKGS); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-	  echo "make check-cross: installing$$missing"; \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
-	  { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; }; \
-	fi
+	@$(MAKE) --no-print-directory DEB_PKGS='$(ST_CROSS_PKGS)' deps
 	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) check-cross-build
 	@echo "check-cross: $(ST_OUT)/unit_tests$(if $(ST_QEMU), under $(ST_QEMU))"
 	@$(ST_QEMU) $(ST_OUT)/unit_tests --gtest_brief=1 $(if $(ST_QEMU),--gtest_filter='$(ST_QEMU_SKIP)')

