@@ -17,7 +17,9 @@
 //    loads hepd.conf and each resource file in turn), render_compiled to /dev/null; its VmHWM is
 //    the peak RSS of load + compile + render, binary and libraries included. A second one does the
 //    same through compile() + render_all, holding the whole Ruleset and text (the old hepd print,
-//    and what the daemon still holds).
+//    and what the daemon still holds);
+//  - `hepd print` itself (../hepd next to this binary, when it is there), its ru_maxrss: the same
+//    work in the real binary, which also maps libiptc, libipset and libnl for the daemon.
 //
 //   compile_bench                         the tables (make bench)
 //   compile_bench --child DIR ID RUNS     timing of DIR/ID (written by workload_bench --write); one
@@ -30,6 +32,7 @@
 // nothing; a child that fails is reported in its row.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -250,6 +253,43 @@ std::map<std::string, std::string> parse_kv(const std::string& line) {
     return kv;
 }
 
+// Runs `hepd print -c DIR/ID/hepd.conf --link ...` with its output to /dev/null and returns its
+// peak RSS in kB (ru_maxrss), or -1 when there is no hepd binary next to this one's directory.
+long hepd_print_maxrss(const std::string& dir, const std::string& id) {
+    char self[PATH_MAX];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return -1;
+    std::string hepd(self, static_cast<size_t>(n));
+    hepd = hepd.substr(0, hepd.rfind('/'));        // build/bench
+    hepd = hepd.substr(0, hepd.rfind('/')) + "/hepd";  // build/hepd
+    if (access(hepd.c_str(), X_OK) != 0) return -1;
+    bool ok = true;
+    const std::string links = slurp(dir + "/" + id + "/links", ok);
+    std::vector<std::string> args = {hepd, "print", "-c", dir + "/" + id + "/hepd.conf"};
+    for (size_t i = 0; ok && i < links.size();) {
+        const size_t eol = links.find('\n', i);
+        const std::string line = links.substr(i, eol == std::string::npos ? std::string::npos : eol - i);
+        if (!line.empty()) args.insert(args.end(), {"--link", line});
+        i = eol == std::string::npos ? links.size() : eol + 1;
+    }
+    const pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        const int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        execv(hepd.c_str(), argv.data());
+        _exit(127);
+    }
+    int ws = 0;
+    rusage ru{};
+    while (wait4(pid, &ws, 0, &ru) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(ws) && WEXITSTATUS(ws) == 0 ? ru.ru_maxrss : -1;
+}
+
 // Runs this binary with `args` and returns its output (empty on failure).
 std::string run_self(const std::vector<std::string>& args) {
     int fds[2];
@@ -345,6 +385,7 @@ int table() {
             auto pk = parse_kv(run_self({"--peak", dir, r.id, mode}));
             for (const auto& [k, v] : pk) kv[std::string(mode) + "_" + k] = v;
         }
+        kv["hepd_kb"] = std::to_string(hepd_print_maxrss(dir, r.id));
         results[r.id] = kv;
     }
     remove_tree(dir);
@@ -365,9 +406,10 @@ int table() {
     std::printf("\nPeak RSS (VmHWM, MB) of a fresh process that does only load + compile + render from the files:\n"
                 "  print: as hepd print (load_setup, render_compiled);  whole: compile() + render_all, the whole\n"
                 "  Ruleset and text at once.  floor = VmRSS at start (binary and libraries), load = VmHWM after "
-                "load_setup\n");
-    std::printf("%-3s %6s %6s %7s %7s %8s %5s %8s %7s %8s\n", "wl", "floor", "load", "print", "whole", "rules",
-                "sets", "members", "chains", "text KB");
+                "load_setup;\n  hepd = ru_maxrss of build/hepd print itself (its floor is higher: it also maps "
+                "libiptc, libipset, libnl)\n");
+    std::printf("%-3s %6s %6s %7s %7s %6s %8s %5s %8s %7s %8s\n", "wl", "floor", "load", "print", "whole", "hepd",
+                "rules", "sets", "members", "chains", "text KB");
     for (const auto& [id, kv] : results) {
         if (num(kv, "print_peak_kb") < 0) {
             std::printf("%-3s peak process failed\n", id.c_str());
@@ -376,9 +418,11 @@ int table() {
         if (num(kv, "print_rules") != num(kv, "rules") || num(kv, "print_members") != num(kv, "members"))
             std::printf("    %s: the peak process produced other counts (%s rules, %s members)\n", id.c_str(),
                         kv.at("print_rules").c_str(), kv.at("print_members").c_str());
-        std::printf("%-3s %6.1f %6.1f %7.1f %7.1f %8.0f %5.0f %8.0f %7.0f %8.0f\n", id.c_str(),
+        char hepd[16] = "-";
+        if (num(kv, "hepd_kb") > 0) std::snprintf(hepd, sizeof hepd, "%.1f", num(kv, "hepd_kb") / 1024);
+        std::printf("%-3s %6.1f %6.1f %7.1f %7.1f %6s %8.0f %5.0f %8.0f %7.0f %8.0f\n", id.c_str(),
                     num(kv, "print_floor_kb") / 1024, num(kv, "print_load_kb") / 1024, num(kv, "print_peak_kb") / 1024,
-                    num(kv, "whole_peak_kb") / 1024, num(kv, "rules"), num(kv, "sets"), num(kv, "members"),
+                    num(kv, "whole_peak_kb") / 1024, hepd, num(kv, "rules"), num(kv, "sets"), num(kv, "members"),
                     num(kv, "chains"), num(kv, "bytes") / 1024);
     }
 
@@ -389,9 +433,10 @@ int table() {
         auto verdict = [](bool met) { return met ? "met" : "MISSED"; };
         std::printf("\ntarget (issue 4): compile W3 in <= 50 ms CPU and <= 8 MB peak RSS\n"
                     "  compile() %.1f ms CPU (%.1f wall): %s; load + compile + render as hepd print %.1f ms CPU: %s\n"
-                    "  peak RSS of load + compile + render as hepd print %.1f MB: %s (whole Ruleset: %.1f MB)\n",
+                    "  peak RSS of load + compile + render as hepd print %.1f MB: %s (whole Ruleset: %.1f MB;\n"
+                    "  build/hepd print itself: %.1f MB)\n",
                     c, num(kv, "compile_med"), verdict(c <= 50), lp, verdict(lp <= 50), peak, verdict(peak <= 8),
-                    num(kv, "whole_peak_kb") / 1024);
+                    num(kv, "whole_peak_kb") / 1024, num(kv, "hepd_kb") / 1024);
     }
     std::printf("rules = nf::Ruleset::rule_count() (both families, hook jumps included); members = set_member_count().\n"
                 "Profile one workload: build/bench/workload_bench --write /tmp/wl W3 &&\n"

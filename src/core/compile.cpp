@@ -66,14 +66,6 @@ using nf::Table;
 using nf::Target;
 using NfRule = nf::Rule;
 
-enum class PolicyKind { normal, pre_dnat, untracked };
-
-PolicyKind kind_of(const GlobalNetworkPolicy& p) {
-    if (p.do_not_track) return PolicyKind::untracked;
-    if (p.pre_dnat) return PolicyKind::pre_dnat;
-    return PolicyKind::normal;
-}
-
 // A policy or profile chain per direction ([0] ingress, [1] egress): its name, given on first use,
 // and per family ([0] IPv4, [1] IPv6) whether it was built once, so that the sets its rules refer
 // to are known.
@@ -133,6 +125,14 @@ struct PlannedChain {
 };
 
 namespace {
+
+enum class PolicyKind { normal, pre_dnat, untracked };
+
+PolicyKind kind_of(const GlobalNetworkPolicy& p) {
+    if (p.do_not_track) return PolicyKind::untracked;
+    if (p.pre_dnat) return PolicyKind::pre_dnat;
+    return PolicyKind::normal;
+}
 
 NfRule rule_with(Target t) {
     NfRule r;
@@ -224,9 +224,9 @@ public:
         case Table::mangle: plan_mangle(tp); break;
         case Table::filter: plan_filter(tp); break;
         }
-        // In name order, as iptables-save lists them.
-        std::sort(tp.chains.begin(), tp.chains.end(),
-                  [](const PlannedChain& a, const PlannedChain& b) { return a.name < b.name; });
+        // In name order, as iptables-save lists them (names are unique: fuzz_compile checks).
+        std::stable_sort(tp.chains.begin(), tp.chains.end(),
+                         [](const PlannedChain& a, const PlannedChain& b) { return a.name < b.name; });
         pt.hooks_ = std::move(tp.hooks);
         pt.chains_ = std::move(tp.chains);
     }

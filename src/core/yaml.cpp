@@ -172,8 +172,8 @@ bool comparable_key(const Node& n) { return n.kind == NodeKind::scalar || n.kind
 // growing vector is ever held.
 struct Frame {
     Node node;
-    bool have_key = false;
-    Node key;
+    // A mapping's key goes into a new last entry at once; that entry then awaits its value.
+    bool awaiting_value = false;
     // Scalar and null keys of the entries so far -> index of their first entry, for duplicate
     // detection in a large mapping; a small one (nearly every mapping) is searched linearly.
     std::unordered_map<std::string, size_t> index;
@@ -361,7 +361,7 @@ void Builder::attach(Node node) {
         top.node.items.push_back(std::move(node));
         return;
     }
-    if (!top.have_key) {
+    if (!top.awaiting_value) {
         if (comparable_key(node)) {
             if (const MapEntry* dup = top.find_key(key_text(node))) {
                 const Node& first = dup->key;
@@ -371,13 +371,12 @@ void Builder::attach(Node node) {
                                  ", column " + std::to_string(first.col) + ")");
             }
         }
-        top.key = std::move(node);
-        top.have_key = true;
+        top.node.entries.emplace_back().key = std::move(node);
+        top.awaiting_value = true;
         return;
     }
-    top.node.entries.push_back(MapEntry{std::move(top.key), std::move(node)});
-    top.key = Node{};
-    top.have_key = false;
+    top.node.entries.back().value = std::move(node);
+    top.awaiting_value = false;
 }
 
 bool Builder::on_event(const yaml_event_t& ev) {
@@ -434,7 +433,7 @@ bool Builder::on_event(const yaml_event_t& ev) {
         n.col = clamp32(ev.start_mark.column + 1);
         if (n.tag == "!!null") {
             n.kind = NodeKind::null;
-        } else if (n.tag.empty() && n.style == ScalarStyle::plain &&
+        } else if (n.tag.empty() && n.style == ScalarStyle::plain && n.value.size() <= 4 &&
                    (n.value.empty() || n.value == "~" || n.value == "null" || n.value == "Null" ||
                     n.value == "NULL")) {
             n.kind = NodeKind::null;

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -810,6 +811,78 @@ TEST(Determinism, ShuffledInputsSameRuleset) {
         got = r(m);
         EXPECT_EQ(got.rules, want.rules);
         EXPECT_EQ(got.bindings, want.bindings);
+    }
+}
+
+// ---- piece by piece (Compilation, render_compiled) -----------------------------------------
+
+// kBig with and without IPv6 and under non-default parameters: the pieces are compile()'s values
+// and render_compiled's text is render_all's, whole and per part.
+TEST(Streaming, SameValuesAndTextAsCompile) {
+    const Model m = load(kBig);
+    for (int round = 0; round < 3; ++round) {
+        SCOPED_TRACE(round);
+        Env run;
+        run.links = {link("eth0", {"198.18.1.1"}), link("eth1", {"198.18.2.1"}), link("lo", {"127.0.0.1"})};
+        run.ipv6 = round != 1;
+        if (round == 2) {
+            run.felix.iptables_filter_deny_action = Verdict::reject;
+            run.felix.chain_insert_mode = ChainInsertMode::append;
+        }
+        const CompileInput in{m, run.felix, run.node, run.ipv6, run.links};
+        const Compiled want = compile(in);
+
+        Compilation c(in);
+        std::vector<nf::IpSet> sets;
+        for (size_t i = 0; i < c.set_count(); ++i) {
+            const nf::IpSet header = c.set(i, false);
+            EXPECT_TRUE(header.members.empty());
+            sets.push_back(c.set(i));
+            EXPECT_EQ(header.name, sets.back().name);
+        }
+        EXPECT_EQ(sets, want.rules.sets);
+        std::vector<nf::FamilyRuleset> families;
+        for (uint8_t family : c.families()) {
+            nf::FamilyRuleset f;
+            f.family = family;
+            for (nf::Table t : nf::all_tables) {
+                const PlannedTable pt = c.table(family, t);
+                nf::TableRuleset tr{t, pt.hooks(), {}};
+                for (size_t i = 0; i < pt.size(); ++i) {
+                    tr.chains.push_back(pt.chain(i));
+                    EXPECT_EQ(tr.chains.back().name, pt.chain_name(i));
+                }
+                f.tables.push_back(std::move(tr));
+            }
+            families.push_back(std::move(f));
+        }
+        ASSERT_EQ(families.size(), run.ipv6 ? 2u : 1u);
+        EXPECT_EQ(families[0], want.rules.v4);
+        if (run.ipv6) {
+            EXPECT_EQ(families[1], *want.rules.v6);
+        }
+        EXPECT_EQ(c.bindings(), want.bindings);
+
+        auto streamed = [&](std::optional<nf::RenderPart> only) {
+            std::string out;
+            size_t pieces = 0;
+            const RenderStats st = render_compiled(in, only, [&](std::string_view piece) {
+                out += piece;
+                ++pieces;
+            });
+            EXPECT_EQ(st.bytes, out.size());
+            EXPECT_EQ(pieces == 0, out.empty());  // nothing to write, no call
+            if (!only) {
+                EXPECT_EQ(st.rules, want.rules.rule_count());
+                EXPECT_EQ(st.sets, want.rules.sets.size());
+                EXPECT_EQ(st.members, want.rules.set_member_count());
+            }
+            return out;
+        };
+        EXPECT_EQ(streamed(std::nullopt), nf::render_all(want.rules));
+        EXPECT_EQ(streamed(nf::RenderPart::ipset), nf::render_ipsets(want.rules));
+        EXPECT_EQ(streamed(nf::RenderPart::ipv4), nf::render_family(want.rules.v4));
+        EXPECT_EQ(streamed(nf::RenderPart::ipv6), run.ipv6 ? nf::render_family(*want.rules.v6) : std::string());
     }
 }
 
