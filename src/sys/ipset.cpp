@@ -59,23 +59,17 @@
 #include <atomic>
 #include <cerrno>
 #include <charconv>
-#include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <mutex>
 #include <set>
 
 #include "hepd/files.hpp"
+#include "hepd/ipset_output.hpp"
 #include "hepd/names.hpp"
 
 namespace hepd {
 
 namespace {
-
-// Refuses to collect more than this from one listing: the kernel's sets are not hepd's input,
-// but a runaway listing must end in an error, not in the OOM killer. 65536 IPv6 members of a
-// hepd set take about 4.6 MB of save text.
-constexpr size_t max_output = 64u << 20;
 
 std::atomic<bool> backend_open{false};
 
@@ -83,14 +77,11 @@ SysError input_error(std::string detail) { return SysError{"ipset sync", EINVAL,
 
 std::string family_name(uint8_t f) { return f == 4 ? "inet" : f == 6 ? "inet6" : "?"; }
 
-__attribute__((format(printf, 3, 4))) int collect_output(ipset_session* s, void* p, const char* fmt, ...) noexcept;
-
 }  // namespace
 
 struct IpsetBackend::Impl {
     ipset_session* s = nullptr;
-    std::string out;  // text collected by the output callback for the running command
-    bool out_failed = false;
+    ipset::OutputBuffer output;  // what the output callback collects for the running command
     // Types resolved at open(): [hash:net, hash:ip,port] x [IPv4, IPv6].
     const ipset_type* types[2][2] = {{nullptr, nullptr}, {nullptr, nullptr}};
 
@@ -128,8 +119,8 @@ struct IpsetBackend::Impl {
 
     // Runs one listing command and returns the text the callback collected.
     Result<std::string> listing(enum ipset_cmd cmd, ipset_output_mode mode, const std::string* setname, bool headers) {
-        out.clear();
-        out_failed = false;
+        output.text.clear();
+        output.failed = false;
         ipset_session_report_reset(s);
         ipset_data_reset(ipset_session_data(s));
         ipset_session_output(s, mode);
@@ -139,11 +130,11 @@ struct IpsetBackend::Impl {
         if (headers) ipset_envopt_unset(s, IPSET_ENV_LIST_HEADER);
         const std::string what = std::string(cmd == IPSET_CMD_SAVE ? "ipset save" : "ipset list -t") +
                                  (setname ? " " + *setname : std::string());
-        if (r >= 0 && !out_failed) return std::move(out);
-        SysError e = out_failed ? SysError{what, ENOMEM, "listing output larger than " +
-                                                             std::to_string(max_output >> 20) + " MiB or out of memory"}
+        if (r >= 0 && !output.failed) return std::move(output.text);
+        SysError e = output.failed ? SysError{what, ENOMEM, "listing output larger than " +
+                                                               std::to_string(output.limit >> 20) + " MiB or out of memory"}
                                 : lib_error(what);
-        out.clear();
+        output.text.clear();
         // A dump that fails to start (no such set) is answered with two error messages (the
         // kernel's ip_set_dump_start acks by hand, then netlink acks again); libipset reads one,
         // so the next command would read the stale one. A new session (socket) starts clean.
@@ -159,7 +150,7 @@ struct IpsetBackend::Impl {
             e.detail += " (simulated: HEPD_TEST_NO_IPSET)";
             return e;
         }
-        s = ipset_session_init(&collect_output, this);
+        s = ipset_session_init(&ipset::collect_output, &output);
         if (!s) return sys_error("ipset_session_init", ENOMEM);
         ipset_envopt_set(s, IPSET_ENV_QUIET);
         errno = 0;
@@ -450,47 +441,6 @@ struct IpsetBackend::Impl {
     }
 };
 
-namespace {
-
-// libipset's printf-like output function: appends to Impl::out. Never prints, never throws.
-__attribute__((format(printf, 3, 4))) int collect_output(ipset_session* /*s*/, void* p, const char* fmt,
-                                                         ...) noexcept {
-    auto* impl = static_cast<IpsetBackend::Impl*>(p);
-    if (impl->out_failed) return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = -1;
-    try {
-        if (std::strcmp(fmt, "%s") == 0) {  // how libipset hands over its buffer
-            const char* text = va_arg(ap, const char*);
-            const size_t len = std::strlen(text);
-            if (impl->out.size() + len <= max_output) {
-                impl->out.append(text, len);
-                n = static_cast<int>(len);
-            }
-        } else {
-            va_list again;
-            va_copy(again, ap);
-            const int len = std::vsnprintf(nullptr, 0, fmt, ap);
-            if (len >= 0 && impl->out.size() + static_cast<size_t>(len) <= max_output) {
-                const size_t old = impl->out.size();
-                impl->out.resize(old + static_cast<size_t>(len) + 1);
-                std::vsnprintf(impl->out.data() + old, static_cast<size_t>(len) + 1, fmt, again);
-                impl->out.resize(old + static_cast<size_t>(len));
-                n = len;
-            }
-            va_end(again);
-        }
-    } catch (...) {
-        n = -1;
-    }
-    va_end(ap);
-    if (n < 0) impl->out_failed = true;
-    return n;
-}
-
-}  // namespace
-
 IpsetBackend::IpsetBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 IpsetBackend::~IpsetBackend() = default;
 
@@ -499,8 +449,10 @@ const IpsetCounters& IpsetBackend::counters() const { return impl_->counters; }
 void IpsetBackend::invalidate() { impl_->cache.clear(); }
 
 Result<std::unique_ptr<IpsetBackend>> IpsetBackend::open() {
-    static std::once_flag types_loaded;
-    std::call_once(types_loaded, [] { ipset_load_types(); });
+    // libipset's type table, filled once per process (a static local's initialisation is
+    // itself thread-safe, without pulling std::call_once's machinery into the static binary).
+    static const bool types_loaded = (ipset_load_types(), true);
+    (void)types_loaded;
     if (backend_open.exchange(true))
         return SysError{"ipset: open a second backend", EBUSY,
                         "one IpsetBackend per process (libipset's set cache is process-wide)"};

@@ -13,6 +13,9 @@ if [ ! -x "$HEPD" ]; then
 fi
 out=$(file -b "$HEPD")
 if [[ $out == *"statically linked"* ]]; then ok "file: statically linked"; else not_ok "file says: $out"; fi
+# The limit for the stripped x86_64 binary (make size shows where the bytes go).
+bytes=$(stat -c %s "$HEPD")
+if [ "$bytes" -le 1048576 ]; then ok "stripped size $bytes bytes <= 1 MiB"; else not_ok "stripped size $bytes bytes > 1 MiB (make size)"; fi
 out=$(ldd "$HEPD" 2>&1)
 if [[ $out == *"not a dynamic executable"* ]]; then ok "ldd: not a dynamic executable"; else not_ok "ldd says: $out"; fi
 
