@@ -26,7 +26,7 @@ passed=0
 failed=0
 log_dir=build/test-logs
 mkdir -p "$log_dir"
-suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon static}
+suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon static static-print}
 
 started=$SECONDS   # add() reports the seconds since the previous report (or the start)
 add() {  # add SUITE PASSED FAILED
