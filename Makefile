@@ -167,7 +167,7 @@ check: deps
 	@$(MAKE) --no-print-directory -j$(JOBS) check-build
 	@bash tests/run.sh
 
-check-build: $(BUILD)/hepd $(BUILD)/unit_tests asan-build fuzz-build static
+check-build: $(BUILD)/hepd $(BUILD)/unit_tests asan-build fuzz-build static-check-build
 
 asan-build:
 	@$(MAKE) --no-print-directory BUILD=build/asan SAN=1 OPT=-O1 build/asan/unit_tests

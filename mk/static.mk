@@ -69,7 +69,7 @@ ST_EH_SRC   := $(shell grep -lE '\btry[[:space:]]*\{' $(CORE_SRC) $(SYS_SRC) $(C
 ST_EH       := -fno-exceptions $(ST_NOEH)
 ST_LDFLAGS  := -static -Os -Wl,--gc-sections
 
-.PHONY: FORCE static static-build static-fetch static-deps check-static size rss check-cross check-cross-build
+.PHONY: FORCE static static-build static-check-build static-fetch static-deps check-static size rss check-cross check-cross-build
 
 # ---------------------------------------------------------------------------------------------
 # Entry points: fetch (each step skipped when done), then the build in a sub-make.
@@ -85,6 +85,13 @@ static-fetch:
 
 static: static-fetch
 	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) static-build
+
+# What make check needs of the static build: the x86_64 binary and its unit tests, in one sub-make
+# (two would build the same libraries at once).
+static-check-build:
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=x86_64 static-fetch
+	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=x86_64 static-build \
+	    build/static/x86_64/unit_tests
 
 static-deps: static-fetch
 	@$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) TARGET=$(TARGET) $(ST_DEPS)/.done
@@ -252,8 +259,8 @@ check-cross: static-fetch
 # machine's shared libraries out of sight, the cli and golden suites, and every netns scenario
 # against the static daemon and with rules printed by it. Ends with "N passed, M failed".
 check-static: deps
-	@$(MAKE) --no-print-directory TARGET=x86_64 static
-	@HEPD_SUITES="static static-print" bash tests/run.sh
+	@$(MAKE) --no-print-directory static-check-build
+	@HEPD_SUITES="static-unit static static-print" bash tests/run.sh
 
 # Idle memory of `hepd run` with config/ (static and, when built, dynamic), per process.
 rss: static

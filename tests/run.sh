@@ -18,6 +18,7 @@
 #               build) and every scenario against the running static daemon (daemon, and the
 #               daemon-only netns suites): what depends on the static build's libraries
 #   static-print  the print-mode netns scenarios with the static binary (make check-static)
+#   static-unit the unit tests built like the static binary (musl, libc++, -Oz), run natively
 # HEPD_SUITES="unit cli" limits the run to those suites.
 set -u
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ passed=0
 failed=0
 log_dir=build/test-logs
 mkdir -p "$log_dir"
-suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon static static-print}
+suites=${HEPD_SUITES:-unit asan fuzz cli golden netns daemon static-unit static static-print}
 
 started=$SECONDS   # add() reports the seconds since the previous report (or the start)
 add() {  # add SUITE PASSED FAILED
@@ -94,6 +95,7 @@ for s in $suites; do
         for t in tests/$s/*.sh; do [ -e "$t" ] && run_tap "$s" "$t"; done ;;
     netns) run_netns netns ;;
     daemon) run_daemon daemon ;;
+    static-unit) run_gtest static-unit build/static/x86_64/unit_tests ;;
     static)
         sbin=build/static/hepd
         if [ ! -x "$sbin" ]; then add "static (missing $sbin; make static)" 0 1; continue; fi
