@@ -90,8 +90,8 @@ public:
     const std::vector<std::pair<uint8_t, nf::Table>>& applied_tables() const { return applied_tables_; }
     // Frees the compiled rules until compiled() is next called (the worker's loop calls it
     // before it sleeps: at W3 the rules are megabytes, and they are only read on a drift check,
-    // a repair or `hepd status` with counters).
-    void shed();
+    // a repair or `hepd status` with counters). True when it freed them.
+    bool shed();
     const std::optional<Diagnostics>& rejected() const { return rejected_; }
     const ApplyOutcome& last_apply() const { return last_apply_; }
     uint64_t apply_count() const { return apply_count_; }

@@ -100,11 +100,12 @@ const Compiled& Engine::compiled() const {
     return compiled_;
 }
 
-void Engine::shed() {
-    if (shed_ || apply_count_ == 0 || adopted_) return;
+bool Engine::shed() {
+    if (shed_ || apply_count_ == 0 || adopted_) return false;
     nf::Ruleset none;
     compiled_.rules = std::move(none);
     shed_ = true;
+    return true;
 }
 
 ApplyOutcome Engine::apply(const std::vector<Link>& links) {

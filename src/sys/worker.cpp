@@ -57,6 +57,14 @@ constexpr auto probe_period = 1s;
 constexpr auto retry_first = 1s;
 constexpr auto retry_max = 30s;
 
+// Gives freed heap pages back to the kernel (glibc keeps them until asked; musl's malloc returns
+// them by itself).
+void trim_heap() {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
 std::string dir_of(const std::string& path) {
     size_t slash = path.rfind('/');
     if (slash == std::string::npos) return ".";
@@ -384,12 +392,9 @@ bool Worker::do_apply(const char* why) {
     }
     io_->after_apply(out);
     probe_ = io_->probe();
-#ifdef __GLIBC__
     // A reload keeps the old and the new model and ruleset alive together for a moment; give the
-    // pages back so the steady RSS is what the current ruleset needs (musl's malloc returns them
-    // by itself).
-    malloc_trim(0);
-#endif
+    // pages back so the steady RSS is what the current ruleset needs.
+    trim_heap();
     return out.ok;
 }
 
@@ -741,7 +746,9 @@ int Worker::run() {
 
     HEPD_LOG_INFO("hepd %s running (node %s)", HEPD_VERSION, daemon().node.c_str());
     while (true) {
-        engine_.shed();  // the compiled rules are not kept while the loop sleeps
+        // The compiled rules are not kept while the loop sleeps (glibc keeps freed pages until
+        // malloc_trim; musl's malloc returns them by itself).
+        if (engine_.shed()) trim_heap();
         // The next deadline among the timers.
         const auto deadline = confirm_.pending() ? confirm_.deadline() : never;
         const auto next = std::min({next_probe_, next_refresh_, reload_at_, retry_at_, deadline, hb_.next()});
