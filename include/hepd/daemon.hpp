@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hepd/compile.hpp"
@@ -80,7 +81,17 @@ public:
 
     const Setup& setup() const { return setup_; }
     bool loaded() const { return loaded_; }
-    const Compiled& compiled() const { return compiled_; }
+    // What the last apply() compiled (its setup, its links). An idle daemon does not keep the
+    // rules: shed() drops them and this compiles them again, the same, when asked.
+    const Compiled& compiled() const;
+    // The bindings and the tables of the last apply(), kept through shed() (status, the probe).
+    const std::vector<Binding>& bindings() const { return compiled_.bindings; }
+    bool applied_v6() const { return applied_v6_; }
+    const std::vector<std::pair<uint8_t, nf::Table>>& applied_tables() const { return applied_tables_; }
+    // Frees the compiled rules until compiled() is next called (the worker's loop calls it
+    // before it sleeps: at W3 the rules are megabytes, and they are only read on a drift check,
+    // a repair or `hepd status` with counters). True when it freed them.
+    bool shed();
     const std::optional<Diagnostics>& rejected() const { return rejected_; }
     const ApplyOutcome& last_apply() const { return last_apply_; }
     uint64_t apply_count() const { return apply_count_; }
@@ -95,7 +106,11 @@ private:
     std::string hash_;
     bool loaded_ = false;
     std::optional<Diagnostics> rejected_;
-    Compiled compiled_;
+    mutable Compiled compiled_;
+    mutable bool shed_ = false;     // compiled_.rules dropped by shed()
+    bool adopted_ = false;          // setup_ changed since the last apply(): no shed() until then
+    bool applied_v6_ = false;
+    std::vector<std::pair<uint8_t, nf::Table>> applied_tables_;
     std::vector<Link> last_links_;  // what the last apply compiled for (repairs reuse it)
     ApplyOutcome last_apply_;
     uint64_t apply_count_ = 0;
@@ -105,6 +120,7 @@ private:
     std::chrono::steady_clock::time_point last_full_set_check_ = std::chrono::steady_clock::now();
 
     Result<void> open_backends();
+    Compiled compile_applied() const;
 };
 
 struct RunOptions {

@@ -281,7 +281,22 @@ private:
     LinkMonitorOptions options_;
     Sock events_;              // subscribed, non-blocking
     Sock sync_;                // dumps only, blocking with SO_RCVTIMEO
-    std::vector<char> buf_;    // one receive buffer for both
+    // One receive buffer for both, not zero-filled: the kernel writes what it sends, and the pages
+    // no datagram reached stay out of the idle daemon's RSS (a zeroed one was all resident).
+    class RecvBuffer {
+    public:
+        char* data() { return p_.get(); }
+        size_t size() const { return n_; }
+        void resize(size_t n) {  // the contents are not kept
+            p_.reset(new char[n]);
+            n_ = n;
+        }
+
+    private:
+        std::unique_ptr<char[]> p_;
+        size_t n_ = 0;
+    };
+    RecvBuffer buf_;
     uint32_t seq_ = 0;         // dump request sequence numbers
     LinkTable table_;
     std::vector<LinkState> reported_;  // the snapshot as process() last saw it

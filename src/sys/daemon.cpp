@@ -63,6 +63,8 @@ std::optional<LoadedSetup> Engine::load(Diagnostics& diags, std::string* hash) {
 }
 
 void Engine::adopt(LoadedSetup l) {
+    (void)compiled();  // compiled() stays what the last apply() compiled, not what `l` would
+    adopted_ = apply_count_ > 0;
     setup_ = std::move(l.setup);
     sources_ = std::move(l.sources);
     hash_ = std::move(l.hash);
@@ -84,13 +86,41 @@ Result<void> Engine::open_backends() {
     return {};
 }
 
+Compiled Engine::compile_applied() const {
+    CompileInput in{setup_.model, setup_.felix, setup_.daemon.node, ipv6_enabled(setup_.daemon, setup_.felix),
+                    last_links_};
+    return compile(in);
+}
+
+const Compiled& Engine::compiled() const {
+    if (shed_) {
+        compiled_ = compile_applied();
+        shed_ = false;
+    }
+    return compiled_;
+}
+
+bool Engine::shed() {
+    if (shed_ || apply_count_ == 0 || adopted_) return false;
+    nf::Ruleset none;
+    compiled_.rules = std::move(none);
+    shed_ = true;
+    return true;
+}
+
 ApplyOutcome Engine::apply(const std::vector<Link>& links) {
     const auto start = Clock::now();
     ApplyOutcome out;
     ++apply_count_;
     last_links_ = links;
-    CompileInput in{setup_.model, setup_.felix, setup_.daemon.node, ipv6_enabled(setup_.daemon, setup_.felix), links};
-    compiled_ = compile(in);
+    compiled_ = Compiled{};  // the previous rules go before the new ones are built
+    compiled_ = compile_applied();
+    shed_ = adopted_ = false;
+    applied_v6_ = compiled_.rules.v6.has_value();
+    applied_tables_.clear();
+    for (const nf::FamilyRuleset* f : {&compiled_.rules.v4, compiled_.rules.v6 ? &*compiled_.rules.v6 : nullptr})
+        if (f)
+            for (const auto& t : f->tables) applied_tables_.emplace_back(f->family, t.table);
     out.rules = compiled_.rules.rule_count();
     out.set_members = compiled_.rules.set_member_count();
     auto fail = [&](const SysError& e) {
@@ -148,6 +178,7 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
 DriftReport Engine::check_and_repair() {
     DriftReport report;
     if (!last_apply_.ok) return report;
+    (void)compiled();
     auto note = [&](const nf::FamilyRuleset& f) {
         auto d = iptc_diff(f);
         if (!d) {

@@ -35,6 +35,7 @@
 #include "hepd/daemon.hpp"
 #include "hepd/default_rules.hpp"
 #include "hepd/files.hpp"
+#include "hepd/hash.hpp"
 #include "hepd/log.hpp"
 #include "hepd/netlink.hpp"
 #include "hepd/watchdog.hpp"
@@ -55,6 +56,14 @@ constexpr auto reload_debounce = 150ms;
 constexpr auto probe_period = 1s;
 constexpr auto retry_first = 1s;
 constexpr auto retry_max = 30s;
+
+// Gives freed heap pages back to the kernel (glibc keeps them until asked; musl's malloc returns
+// them by itself).
+void trim_heap() {
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
 
 std::string dir_of(const std::string& path) {
     size_t slash = path.rfind('/');
@@ -238,7 +247,7 @@ private:
     std::string unapplied_change_;           // watch-only: when the files changed
     std::string save_detail_;                // the whole error of the last failed confirm save
     std::optional<StatusWarning> rollback_warning_;
-    std::optional<nf::Ruleset> published_;   // the default rules last handed to the supervisor
+    std::optional<Sha256Digest> published_;  // of the default rules last handed to the supervisor
 
     LinkMonitor* links_ = nullptr;
     WorkerIo* io_ = nullptr;
@@ -383,12 +392,9 @@ bool Worker::do_apply(const char* why) {
     }
     io_->after_apply(out);
     probe_ = io_->probe();
-#ifdef __GLIBC__
     // A reload keeps the old and the new model and ruleset alive together for a moment; give the
-    // pages back so the steady RSS is what the current ruleset needs (musl's malloc returns them
-    // by itself).
-    malloc_trim(0);
-#endif
+    // pages back so the steady RSS is what the current ruleset needs.
+    trim_heap();
     return out.ok;
 }
 
@@ -399,9 +405,8 @@ void Worker::publish_default_rules() {
     if (!hb_.supervised() || !engine_.last_apply().ok) return;
     const Setup& s = engine_.setup();
     const Verdict fallback = s.daemon.mode == RunMode::audit ? Verdict::accept : s.daemon.fallback_action;
-    nf::Ruleset d = default_rules(engine_.compiled().rules, fallback, s.felix.interface_prefixes);
-    if (published_ && *published_ == d) return;
-    auto blob = iptc_pack(d);
+    auto blob = iptc_pack(default_rules(engine_.compiled().rules, fallback, s.felix.interface_prefixes));
+    if (blob && published_ && *published_ == sha256(*blob)) return;
     if (!blob) {
         HEPD_LOG_WARN("default rules: %s", blob.error().message().c_str());
         return;
@@ -410,7 +415,7 @@ void Worker::publish_default_rules() {
         HEPD_LOG_WARN("default rules: %s; the supervisor keeps the previous ones", w.error().message().c_str());
         return;
     }
-    published_ = std::move(d);
+    published_ = sha256(*blob);
     hb_.send(beat_defaults);
 }
 
@@ -741,6 +746,9 @@ int Worker::run() {
 
     HEPD_LOG_INFO("hepd %s running (node %s)", HEPD_VERSION, daemon().node.c_str());
     while (true) {
+        // The compiled rules are not kept while the loop sleeps (glibc keeps freed pages until
+        // malloc_trim; musl's malloc returns them by itself).
+        if (engine_.shed()) trim_heap();
         // The next deadline among the timers.
         const auto deadline = confirm_.pending() ? confirm_.deadline() : never;
         const auto next = std::min({next_probe_, next_refresh_, reload_at_, retry_at_, deadline, hb_.next()});

@@ -88,7 +88,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
         a.result = last.ok ? ApplyResult::ok : ApplyResult::failed;
         a.duration_ms = static_cast<uint64_t>(last.duration.count() / 1000);
         a.v4 = true;
-        a.v6 = engine.compiled().rules.v6.has_value();
+        a.v6 = engine.applied_v6();
         a.rules = last.rules;
         a.set_members = last.set_members;
         a.error = last.error;
@@ -99,7 +99,9 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
     // Endpoints: every binding, and this node's endpoints whose interface is absent.
     std::map<std::string, const LinkState*> by_name;
     for (const auto& l : links) by_name[l.name] = &l;
-    const auto& rules = engine.compiled().rules;
+    // The rules themselves only for the counters (an idle engine compiles them again for that).
+    const nf::Ruleset no_rules;
+    const nf::Ruleset& rules = with_counters ? engine.compiled().rules : no_rules;
     auto chain_of = [&](uint8_t fam, const std::string& name) -> const nf::Chain* {
         const nf::FamilyRuleset* f = fam == 4 ? &rules.v4 : rules.v6 ? &*rules.v6 : nullptr;
         if (!f) return nullptr;
@@ -119,7 +121,7 @@ StatusReport make_status_report(const Engine& engine, const std::vector<LinkStat
         return it == m.end() ? nullptr : &it->second;
     };
     std::vector<std::string> bound;
-    for (const auto& b : engine.compiled().bindings) {
+    for (const auto& b : engine.bindings()) {
         EndpointStatus e;
         e.name = b.endpoint;
         e.iface = b.iface;
@@ -303,13 +305,9 @@ void WorkerIo::note_repair(const DriftReport& d) {
 
 ProbeState WorkerIo::probe() const {
     ProbeState p;
-    const auto& rules = engine_.compiled().rules;
-    for (const nf::FamilyRuleset* f : {&rules.v4, rules.v6 ? &*rules.v6 : nullptr}) {
-        if (!f) continue;
-        for (const auto& t : f->tables) {
-            auto info = iptc_table_info(f->family, t.table);
-            p.push_back(info ? *info : TableInfo{});
-        }
+    for (const auto& [family, table] : engine_.applied_tables()) {
+        auto info = iptc_table_info(family, table);
+        p.push_back(info ? *info : TableInfo{});
     }
     return p;
 }
