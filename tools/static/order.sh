@@ -111,14 +111,17 @@ addrs() {
          }
          END { for (a in seen) printf "%d\n", a }' "$@" | sort -n -u
 }
-# Text symbols by address (decimal), the first name of each address.
-nm --defined-only "$full" | awk '$2 ~ /^[tTwW]$/ && $3 != "" { print $1, $3 }' | sort -k1,1 -u |
-    while read -r a n; do echo "$((16#$a)) $n"; done | sort -n -k1,1 >"$tmp/syms"
+# Text symbols by address (decimal), every name of an address on its line (aliases, and the
+# linker's symbols that share an address with a function: lld skips those).
+nm --defined-only "$full" | awk '$2 ~ /^[tTwW]$/ && $3 != "" { print $1, $3 }' | sort -u |
+    while read -r a n; do echo "$((16#$a)) $n"; done |
+    awk '$1 != last { if (NR > 1) print line; line = $1; last = $1 } { line = line " " $2 }
+         END { if (NR) print line }' | sort -n -k1,1 >"$tmp/syms"
 funcs() {
-    addrs "$@" | awk 'NR == FNR { sa[++ns] = $1; sn[ns] = $2; next }
+    addrs "$@" | awk 'NR == FNR { sa[++ns] = $1; sn[ns] = $0; next }
         { a = $1 + 0; lo = 1; hi = ns; if (a < sa[1]) next
           while (lo < hi) { m = int((lo + hi + 1) / 2); if (sa[m] <= a) lo = m; else hi = m - 1 }
-          print sn[lo] }' "$tmp/syms" - | sort -u
+          k = split(sn[lo], f, " "); for (i = 2; i <= k; i++) print f[i] }' "$tmp/syms" - | sort -u
 }
 # __restore_rt runs on every return from a signal handler; under valgrind the signal return is
 # valgrind's own, so no profile has it.
