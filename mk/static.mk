@@ -7,6 +7,9 @@
 #   make check-static    the static x86_64 binary through `file`/`ldd` and the netns suites
 #   make size            where the bytes of the static binary go
 #   make rss             idle memory of `hepd run` with config/, per process
+#   make static-order    regenerates tools/static/hepd.order, the order of the code in the link
+#                        (the functions idle `hepd run` executes first: fewer resident pages;
+#                        tools/static/order.sh, root and valgrind; commit the result)
 #   make check-cross TARGET=aarch64|mipsel       the unit tests built for TARGET, run under
 #                                                qemu-user (Debian's qemu-user-static)
 #
