@@ -290,6 +290,7 @@ size: static
 
 # Regenerates tools/static/hepd.order from a run of the x86_64 binary (root, valgrind); commit it.
 static-order: static
+	@$(MAKE) --no-print-directory DEB_PKGS='valgrind' deps
 	@tools/static/order.sh build/static/x86_64/hepd.full tools/static/hepd.order
 
 -include $(ST_CORE_OBJ:.o=.d) $(ST_SYS_OBJ:.o=.d) $(ST_CMD_OBJ:.o=.d) $(ST_UNIT_OBJ:.o=.d)
