@@ -34,4 +34,17 @@ expect_exit "control: a dynamic program cannot start without $libdir" 127 no_lib
 expect_contains "version without shared libraries" 0 "backend: iptables-legacy (libiptc), ipset (libipset)" no_libs "$HEPD" version
 expect_contains "check config/ without shared libraries (INI through inih, YAML through libyaml)" 0 "ok: 3 files" no_libs "$HEPD" check config/
 expect_output "selector without shared libraries" 0 "match" no_libs "$HEPD" selector "role == 'edge'" role=edge
+# Idle memory of `hepd run` with config/ (tools/static/rss.sh, a few seconds): each process at most
+# 1 MiB. Measured with the code ordered by tools/static/hepd.order: supervisor ~380 kB, worker
+# ~920 kB; a stale order (make static-order) or a new allocation kept at idle shows here first.
+out=$(RSS_LIMIT_KB=1024 tools/static/rss.sh "$HEPD" 2>&1); rc=$?
+# The lines in pid order: the supervisor, then the worker it forked.
+figs=$(echo "$out" | awk '/VmRSS/ { n++; printf "%s%s %s kB (anon %s, file %s)", sep,
+    n == 1 ? "supervisor" : n == 2 ? "worker" : "process " n, $6, $12, $15; sep = ", " }')
+if [ $rc = 0 ] && [ "$(echo "$out" | grep -c VmRSS)" = 2 ]; then
+    ok "idle VmRSS <= 1024 kB per process: $figs"
+else
+    not_ok "idle VmRSS <= 1024 kB per process: $figs"
+    echo "$out" | sed 's/^/# /'
+fi
 done_testing
