@@ -16,8 +16,10 @@
 # in a private network namespace (the interfaces of tools/static/rss.sh), each process writing
 # its own profile (the worker is a fork of the supervisor); once `hepd status` says enforcing, a
 # `hepd status` and a `hepd reload` against it (their daemon side), a few seconds of idle loop
-# (heartbeats), then SIGTERM. The functions with a cost in the supervisor's profile come first,
-# then the worker's, each group sorted by name so the file does not change with timings. Root
+# (heartbeats), then SIGTERM. Then a second run the same way, a restart: it finds the first run's
+# chains and sets in the kernel and its worker compares and replaces them. The functions with a
+# cost in a supervisor's profile come first, then the first worker's, then those only the
+# restart's worker ran, each group sorted by name so the file does not change with timings. Root
 # only; the namespaces are removed on exit. A stale name is no error (--no-warn-symbol-ordering).
 set -u
 export LC_ALL=C
@@ -67,32 +69,47 @@ socket = $run/hepd.sock
 state_dir = $run
 xtables_lock = $run/xtables.lock
 CONF
-x host valgrind --tool=callgrind --demangle=no --dump-instr=yes --callgrind-out-file="$tmp/cg.%p" \
-    "$full" run -c "$run/hepd.conf" >"$run/log" 2>&1 &
-vg=$!
-for _ in $(seq 600); do
-    x host "$full" status -c "$run/hepd.conf" >/dev/null 2>&1 && break
-    sleep 0.2
-done
-if ! x host "$full" status -c "$run/hepd.conf" >"$run/status" 2>&1; then
-    echo "order: $full did not reach enforcing under valgrind; its log:" >&2
-    tail -20 "$run/log" >&2
-    cat "$run/status" >&2
-    exit 1
-fi
-x host "$full" reload -c "$run/hepd.conf" >/dev/null 2>&1 || echo "order: reload failed" >&2
-x host "$full" status -c "$run/hepd.conf" >/dev/null 2>&1
-sleep 6
-kill "$vg" 2>/dev/null
-for p in $(ip netns pids "${P}host"); do kill "$p" 2>/dev/null; done
-for _ in $(seq 100); do
-    [ -z "$(ip netns pids "${P}host")" ] && break
-    sleep 0.2
-done
+# profile DIR: one `hepd run` under callgrind, profiles in DIR/cg.PID, until SIGTERM.
+profile() {
+    mkdir -p "$1"
+    x host valgrind --tool=callgrind --demangle=no --dump-instr=yes --callgrind-out-file="$1/cg.%p" \
+        "$full" run -c "$run/hepd.conf" >"$1/log" 2>&1 &
+    local vg=$!
+    for _ in $(seq 600); do
+        x host "$full" status -c "$run/hepd.conf" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    if ! x host "$full" status -c "$run/hepd.conf" >"$1/status" 2>&1; then
+        echo "order: $full did not reach enforcing under valgrind; its log:" >&2
+        tail -20 "$1/log" >&2
+        cat "$1/status" >&2
+        exit 1
+    fi
+    x host "$full" reload -c "$run/hepd.conf" >/dev/null 2>&1 || echo "order: reload failed" >&2
+    x host "$full" status -c "$run/hepd.conf" >/dev/null 2>&1
+    sleep 6
+    kill "$vg" 2>/dev/null
+    for p in $(ip netns pids "${P}host"); do kill "$p" 2>/dev/null; done
+    for _ in $(seq 100); do
+        [ -z "$(ip netns pids "${P}host")" ] && break
+        sleep 0.2
+    done
+}
+# Two runs: a first start in empty tables, then a restart that finds hepd's chains and sets of
+# the first (as after an upgrade or a crash), whose worker compares and replaces them.
+profile "$tmp/cold"
+profile "$tmp/warm"
 
-# The profiles: the supervisor's is the one of the lowest pid (it forks the worker).
-mapfile -t profs < <(for f in "$tmp"/cg.*; do [ -e "$f" ] && echo "${f##*.} $f"; done | sort -n | cut -d" " -f2-)
-[ ${#profs[@]} -ge 2 ] || { echo "order: expected two profiles, got ${#profs[@]}" >&2; ls "$tmp" >&2; exit 1; }
+# The profiles of each run: the supervisor's is the one of the lowest pid (it forks the worker).
+run_profiles() {
+    for f in "$1"/cg.*; do [ -e "$f" ] && echo "${f##*.} $f"; done | sort -n | cut -d" " -f2-
+}
+mapfile -t cold < <(run_profiles "$tmp/cold")
+mapfile -t warm < <(run_profiles "$tmp/warm")
+for r in cold warm; do
+    declare -n pr=$r
+    [ ${#pr[@]} -ge 2 ] || { echo "order: $r run: expected two profiles, got ${#pr[@]}" >&2; ls "$tmp/$r" >&2; exit 1; }
+done
 # The functions a profile has executed instructions of, by address (--dump-instr=yes): a name
 # from callgrind would miss musl's assembly functions (memcpy, memset, the syscall wrappers have
 # no symbol size, callgrind counts them to their caller). A cost line starts with the instruction
@@ -125,7 +142,9 @@ funcs() {
 }
 # __restore_rt runs on every return from a signal handler; under valgrind the signal return is
 # valgrind's own, so no profile has it.
-{ funcs "${profs[0]}"; echo __restore_rt; } | sort -u >"$tmp/sup"
-funcs "${profs[@]:1}" | comm -23 - "$tmp/sup" >"$tmp/wrk"
-cat "$tmp/sup" "$tmp/wrk" >"$out.tmp" && mv "$out.tmp" "$out"
-echo "order: $out: $(wc -l <"$tmp/sup") supervisor functions, $(wc -l <"$tmp/wrk") worker functions"
+{ funcs "${cold[0]}" "${warm[0]}"; echo __restore_rt; } | sort -u >"$tmp/sup"
+funcs "${cold[@]:1}" | comm -23 - "$tmp/sup" >"$tmp/wrk"
+funcs "${warm[@]:1}" | comm -23 - "$tmp/sup" | comm -23 - "$tmp/wrk" >"$tmp/wrk2"
+cat "$tmp/sup" "$tmp/wrk" "$tmp/wrk2" >"$out.tmp" && mv "$out.tmp" "$out"
+echo "order: $out: $(wc -l <"$tmp/sup") supervisor functions, $(wc -l <"$tmp/wrk") worker functions," \
+    "$(wc -l <"$tmp/wrk2") more in the restart's worker"

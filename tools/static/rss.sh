@@ -6,7 +6,9 @@
 # namespace hepd-rss-PID-host with the interfaces config/resources.d protects (eth0, br-lan, wan,
 # eth1; veth pairs to a second namespace), `hepd run` in it with config/resources.d, a wait until
 # `hepd status` says enforcing, two seconds to settle, then VmRSS, VmHWM, RssAnon and RssFile
-# of every hepd process in the namespace (the daemon, or supervisor and worker). Root only; the
+# of every hepd process in the namespace (the daemon, or supervisor and worker). The binaries
+# run one after the other in the same namespaces, so the second and later ones measure a restart
+# (they find the chains and sets the previous one left). Root only; the
 # namespaces and the daemon are removed on exit. Prints one line per process; with
 # RSS_LIMIT_KB=N, exits 1 when a VmRSS is above N kB.
 set -u
