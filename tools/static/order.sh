@@ -19,8 +19,9 @@
 # (heartbeats), then SIGTERM. Then a second run the same way, a restart: it finds the first run's
 # chains and sets in the kernel and its worker compares and replaces them. The functions with a
 # cost in a supervisor's profile come first, then the first worker's, then those only the
-# restart's worker ran, each group sorted by name so the file does not change with timings. Root
-# only; the namespaces are removed on exit. A stale name is no error (--no-warn-symbol-ordering).
+# restart's worker ran. A third run reads its whole configuration from a UCI file (OpenWrt's
+# way): what its supervisor ran joins the first group, what only its worker ran comes last. Each
+# group is sorted by name so the file does not change with timings. Root only; the namespaces are removed on exit. A stale name is no error (--no-warn-symbol-ordering).
 set -u
 export LC_ALL=C
 cd "$(dirname "$0")/../.."
@@ -99,6 +100,53 @@ profile() {
 # the first (as after an upgrade or a crash), whose worker compares and replaces them.
 profile "$tmp/cold"
 profile "$tmp/warm"
+# A third run configured from UCI, as on OpenWrt: the endpoints and a policy in a file written as
+# `uci commit` writes it, read through uci_config, and no YAML.
+cat >"$run/uci" <<'UCI'
+
+config hepd 'main'
+	option enabled '1'
+	list failsafe_in 'tcp:22'
+	list failsafe_out 'udp:53'
+
+config host_endpoint 'wan'
+	option interface 'wan'
+	list label 'role=wan'
+
+config host_endpoint 'lan'
+	option interface 'br-lan'
+	list label 'role=lan'
+
+config net_set 'trusted'
+	option name 'trusted-hosts'
+	list label 'trusted=yes'
+	list net '198.18.9.9/32'
+	list net '2001:db8:9::9/128'
+
+config policy 'wan_in'
+	option name 'wan-in'
+	option order '100'
+	option selector 'role == "wan"'
+	list types 'ingress'
+
+config rule
+	option policy 'wan-in'
+	option direction 'ingress'
+	option action 'allow'
+	option proto 'tcp'
+	list dst_port '8055'
+	option src_selector 'trusted == "yes"'
+UCI
+cat >"$run/hepd.conf" <<CONF
+[hepd]
+node = myhost
+uci_config = $run/uci
+socket = $run/hepd.sock
+state_dir = $run
+xtables_lock = $run/xtables.lock
+CONF
+"$full" check -c "$run/hepd.conf" >"$tmp/uci-check" 2>&1 || { echo "order: the UCI run's configuration:" >&2; cat "$tmp/uci-check" >&2; exit 1; }
+profile "$tmp/uci"
 
 # The profiles of each run: the supervisor's is the one of the lowest pid (it forks the worker).
 run_profiles() {
@@ -106,7 +154,8 @@ run_profiles() {
 }
 mapfile -t cold < <(run_profiles "$tmp/cold")
 mapfile -t warm < <(run_profiles "$tmp/warm")
-for r in cold warm; do
+mapfile -t uci < <(run_profiles "$tmp/uci")
+for r in cold warm uci; do
     declare -n pr=$r
     [ ${#pr[@]} -ge 2 ] || { echo "order: $r run: expected two profiles, got ${#pr[@]}" >&2; ls "$tmp/$r" >&2; exit 1; }
 done
@@ -142,9 +191,10 @@ funcs() {
 }
 # __restore_rt runs on every return from a signal handler; under valgrind the signal return is
 # valgrind's own, so no profile has it.
-{ funcs "${cold[0]}" "${warm[0]}"; echo __restore_rt; } | sort -u >"$tmp/sup"
+{ funcs "${cold[0]}" "${warm[0]}" "${uci[0]}"; echo __restore_rt; } | sort -u >"$tmp/sup"
 funcs "${cold[@]:1}" | comm -23 - "$tmp/sup" >"$tmp/wrk"
 funcs "${warm[@]:1}" | comm -23 - "$tmp/sup" | comm -23 - "$tmp/wrk" >"$tmp/wrk2"
-cat "$tmp/sup" "$tmp/wrk" "$tmp/wrk2" >"$out.tmp" && mv "$out.tmp" "$out"
+funcs "${uci[@]:1}" | comm -23 - "$tmp/sup" | comm -23 - "$tmp/wrk" | comm -23 - "$tmp/wrk2" >"$tmp/wrk3"
+cat "$tmp/sup" "$tmp/wrk" "$tmp/wrk2" "$tmp/wrk3" >"$out.tmp" && mv "$out.tmp" "$out"
 echo "order: $out: $(wc -l <"$tmp/sup") supervisor functions, $(wc -l <"$tmp/wrk") worker functions," \
-    "$(wc -l <"$tmp/wrk2") more in the restart's worker"
+    "$(wc -l <"$tmp/wrk2") more in the restart's worker, $(wc -l <"$tmp/wrk3") more in the UCI run's"
