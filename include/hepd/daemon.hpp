@@ -19,6 +19,7 @@
 
 #include "hepd/compile.hpp"
 #include "hepd/diag.hpp"
+#include "hepd/iptc.hpp"
 #include "hepd/result.hpp"
 #include "hepd/setup.hpp"
 
@@ -40,6 +41,10 @@ struct DriftReport {
     bool sets = false;                // set members differed and were repaired
     bool any() const { return !tables.empty() || sets; }
 };
+
+// The summary of every table hepd programs (IPv4's tables, then IPv6's, in the order of the
+// compiled ruleset), for the cheap drift probe.
+using ProbeState = std::vector<TableInfo>;
 
 // A configuration as loaded, with the bytes it was read from (commit-confirm keeps them).
 struct LoadedSetup {
@@ -72,8 +77,19 @@ public:
 
     // A full comparison of the kernel's tables with the last applied ruleset, and of the sets'
     // headers (their members in full at most once per IptablesRefreshInterval); repairs what
-    // drifted by applying again (which rewrites only what differs).
+    // drifted by applying again (which rewrites only what differs). Sets that sets_changed()
+    // found count as drifted here.
     DriftReport check_and_repair();
+
+    // The cheap probe, once a second: every table's summary now (ProbeState order), and
+    // whether a hepd set's header (entry count, type, options, initval) changed behind hepd's
+    // back since its own last write or read: one header-only listing of the sets (about 10 us
+    // a set), nothing when the ruleset needs no set or the last apply failed. Reads only.
+    ProbeState probe_tables() const;
+    bool sets_changed();
+    // The tables as the last good apply left them (IptcReport::info): what probe_tables() must
+    // still see for nothing to have changed since. Empty after a failed apply.
+    const ProbeState& applied_tables() const { return applied_tables_; }
 
     // Removes everything hepd owns from the kernel.
     Result<void> teardown();
@@ -102,6 +118,9 @@ private:
     uint64_t repairs_ = 0;
     Backends* backends_ = nullptr;
     bool ipset_missing_logged_ = false;
+    ProbeState applied_tables_;
+    bool sets_drifted_ = false;       // sets_changed() saw a change; check_and_repair repairs it
+    bool set_probe_failing_ = false;  // its failure is logged once, until it works again
     std::chrono::steady_clock::time_point last_full_set_check_ = std::chrono::steady_clock::now();
 
     Result<void> open_backends();

@@ -6,8 +6,12 @@
 //  - link and address events are applied as soon as the pending events are drained (the
 //    interface-appears-to-protected target is 20 ms), which coalesces bursts by itself;
 //  - a failed apply is retried after 1 s, doubling to 30 s;
-//  - the cheap drift probe (IPT_SO_GET_INFO on each table, about a microsecond) runs every
-//    second; a full comparison runs when it sees a change and every IptablesRefreshInterval.
+//  - the cheap drift probe runs every second: IPT_SO_GET_INFO on each table (about a
+//    microsecond), compared with what hepd's own last apply left (taken under the xtables lock
+//    at its commit, so a write just after it is not mistaken for hepd's), and the header-only
+//    listing of the sets (IpsetBackend::verify, entry counts and hash seeds: a flushed set, a
+//    member deleted or added behind hepd's back); a full comparison, and a repair if needed,
+//    runs when it sees a change and every IptablesRefreshInterval.
 #include "hepd/daemon.hpp"
 
 #include <poll.h>
@@ -115,6 +119,7 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         ipset_missing_logged_ = true;
     }
     const unsigned wait_ms = setup_.daemon.lock_wait * 1000;
+    applied_tables_.clear();
     // Sets before the rules that name them, stale sets after the rules stopped naming them.
     if (backends_->ipset) {
         auto synced = backends_->ipset->sync(compiled_.rules.sets);
@@ -124,10 +129,12 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
     auto v4 = iptc_apply(compiled_.rules.v4, *backends_->lock, wait_ms);
     if (!v4) return fail(v4.error());
     out.tables_committed += v4->committed.size();
+    ProbeState tables = std::move(v4->info);
     if (compiled_.rules.v6) {
         auto v6 = iptc_apply(*compiled_.rules.v6, *backends_->lock, wait_ms);
         if (!v6) return fail(v6.error());
         out.tables_committed += v6->committed.size();
+        tables.insert(tables.end(), v6->info.begin(), v6->info.end());
     } else {
         auto v6 = iptc_teardown(6, *backends_->lock, wait_ms);  // IPv6 turned off: remove what was there
         if (!v6) return fail(v6.error());
@@ -139,15 +146,49 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         out.set_changes += stale->destroyed;
     }
     out.ok = true;
+    applied_tables_ = std::move(tables);
+    sets_drifted_ = false;  // the sync above brought every set the cache doubted back
     out.changed = out.tables_committed > 0 || out.set_changes > 0;
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     last_apply_ = out;
     return out;
 }
 
+ProbeState Engine::probe_tables() const {
+    ProbeState p;
+    const auto& rules = compiled_.rules;
+    for (const nf::FamilyRuleset* f : {&rules.v4, rules.v6 ? &*rules.v6 : nullptr}) {
+        if (!f) continue;
+        for (const auto& t : f->tables) {
+            auto info = iptc_table_info(f->family, t.table);
+            p.push_back(info ? *info : TableInfo{});
+        }
+    }
+    return p;
+}
+
+bool Engine::sets_changed() {
+    if (!last_apply_.ok || !backends_->ipset || compiled_.rules.sets.empty()) return false;
+    // verify() drops the sets that disagree from the backend's cache, so a second call would not
+    // see them again: the finding is kept until the apply that repairs them.
+    auto n = backends_->ipset->verify();
+    if (!n) {
+        if (!set_probe_failing_)
+            HEPD_LOG_WARN("drift probe of the sets failed: %s (the full check every IptablesRefreshInterval "
+                          "still runs)",
+                          n.error().message().c_str());
+        set_probe_failing_ = true;
+        return sets_drifted_;
+    }
+    set_probe_failing_ = false;
+    if (*n > 0) sets_drifted_ = true;
+    return sets_drifted_;
+}
+
 DriftReport Engine::check_and_repair() {
     DriftReport report;
     if (!last_apply_.ok) return report;
+    report.sets = sets_drifted_;
     auto note = [&](const nf::FamilyRuleset& f) {
         auto d = iptc_diff(f);
         if (!d) {

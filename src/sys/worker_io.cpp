@@ -301,19 +301,6 @@ void WorkerIo::note_repair(const DriftReport& d) {
     write_status_file();
 }
 
-ProbeState WorkerIo::probe() const {
-    ProbeState p;
-    const auto& rules = engine_.compiled().rules;
-    for (const nf::FamilyRuleset* f : {&rules.v4, rules.v6 ? &*rules.v6 : nullptr}) {
-        if (!f) continue;
-        for (const auto& t : f->tables) {
-            auto info = iptc_table_info(f->family, t.table);
-            p.push_back(info ? *info : TableInfo{});
-        }
-    }
-    return p;
-}
-
 // The last status, written atomically after every apply, so that `hepd status` has something to
 // show when the daemon does not answer (hung, or stopped).
 void WorkerIo::write_status_file() {
