@@ -84,9 +84,12 @@ public:
     // The cheap probe, once a second: every table's summary now (ProbeState order), and
     // whether a hepd set's header (entry count, type, options, initval) changed behind hepd's
     // back since its own last write or read: one header-only listing of the sets (about 10 us
-    // a set), nothing when the ruleset needs no set or the last apply failed. Reads only.
+    // of CPU a set), nothing when the ruleset needs no set or the last apply failed, and with
+    // many sets not every second (set_probe_spacing). Reads only.
     ProbeState probe_tables() const;
     bool sets_changed();
+    // A set listing that cost C of CPU is followed by the next one no sooner than C times this.
+    static constexpr int set_probe_spacing = 1000;
     // The tables as the last good apply left them (IptcReport::info): what probe_tables() must
     // still see for nothing to have changed since. Empty after a failed apply.
     const ProbeState& applied_tables() const { return applied_tables_; }
@@ -120,6 +123,7 @@ private:
     bool ipset_missing_logged_ = false;
     ProbeState applied_tables_;
     bool sets_drifted_ = false;       // sets_changed() saw a change; check_and_repair repairs it
+    std::chrono::steady_clock::time_point next_set_probe_{};
     bool set_probe_failing_ = false;  // its failure is logged once, until it works again
     std::chrono::steady_clock::time_point last_full_set_check_ = std::chrono::steady_clock::now();
 
