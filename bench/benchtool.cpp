@@ -27,8 +27,8 @@
 //
 //   benchtool noop CONF RUNS
 //       hepd's no-op resync costs, in process, on what is applied in this namespace: the cheap
-//       drift probe (IPT_SO_GET_INFO on every table hepd programs, what the worker does every
-//       second), the full comparison (iptc_diff of both families + every set's members, what a
+//       drift probe (IPT_SO_GET_INFO on every table hepd programs, and the sets' header listing,
+//       IpsetBackend::verify: what the worker does every second), the full comparison (iptc_diff of both families + every set's members, what a
 //       refresh does), and Engine::apply with nothing to change (cold: first apply of a new
 //       process; warm: the next one). Verifies that nothing was written.
 //
@@ -651,7 +651,7 @@ int cmd_noop(int argc, char** argv) {
         if (v != before) break;
     }
     // 2. The full comparison (Engine::check_and_repair without the repair).
-    std::vector<double> full;
+    std::vector<double> full, set_probe;
     size_t drift = 0;
     {
         auto ipset = hepd::IpsetBackend::open();
@@ -677,6 +677,17 @@ int cmd_noop(int argc, char** argv) {
             }
             full.push_back(us_between(t, Clock::now()));
         }
+        // The sets' part of the 1 s probe (Engine::sets_changed: one header-only listing of every
+        // set, compared with the cache the read above filled).
+        for (int i = 0; i < runs * 10; ++i) {
+            const auto t = Clock::now();
+            auto v = (*ipset)->verify();
+            set_probe.push_back(us_between(t, Clock::now()));
+            if (!v || *v != 0) {
+                ++drift;
+                break;
+            }
+        }
     }
     // 3. Engine::apply with nothing to do: a new engine (cold set cache), then again (warm).
     std::vector<double> cold, warm;
@@ -693,7 +704,8 @@ int cmd_noop(int argc, char** argv) {
     }
     const auto after = info_all();
     const auto ps = hepd_bench::stats_of(probe), fs = hepd_bench::stats_of(full), cs = hepd_bench::stats_of(cold),
-               ws = hepd_bench::stats_of(warm);
+               ws = hepd_bench::stats_of(warm), ss = hepd_bench::stats_of(set_probe);
+    std::printf("sets=%zu set_probe_us=%.1f set_probe_p95_us=%.1f ", rules.sets.size(), ss.median, ss.p95);
     std::printf("tables=%zu probe_us=%.2f probe_p95_us=%.2f full_ms=%.3f full_p95_ms=%.3f drift=%zu apply_cold_ms=%.3f "
                 "apply_warm_ms=%.3f apply_warm_p95_ms=%.3f writes=%zu tables_unchanged=%d\n",
                 tables.size(), ps.median, ps.p95, fs.median / 1000, fs.p95 / 1000, drift, cs.median / 1000,

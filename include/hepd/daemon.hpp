@@ -20,6 +20,7 @@
 
 #include "hepd/compile.hpp"
 #include "hepd/diag.hpp"
+#include "hepd/iptc.hpp"
 #include "hepd/result.hpp"
 #include "hepd/setup.hpp"
 
@@ -41,6 +42,10 @@ struct DriftReport {
     bool sets = false;                // set members differed and were repaired
     bool any() const { return !tables.empty() || sets; }
 };
+
+// The summary of every table hepd programs (IPv4's tables, then IPv6's, in the order of the
+// compiled ruleset), for the cheap drift probe.
+using ProbeState = std::vector<TableInfo>;
 
 // A configuration as loaded, with the bytes it was read from (commit-confirm keeps them).
 struct LoadedSetup {
@@ -73,8 +78,22 @@ public:
 
     // A full comparison of the kernel's tables with the last applied ruleset, and of the sets'
     // headers (their members in full at most once per IptablesRefreshInterval); repairs what
-    // drifted by applying again (which rewrites only what differs).
+    // drifted by applying again (which rewrites only what differs). Sets that sets_changed()
+    // found count as drifted here.
     DriftReport check_and_repair();
+
+    // The cheap probe, once a second: every table's summary now (ProbeState order), and
+    // whether a hepd set's header (entry count, type, options, initval) changed behind hepd's
+    // back since its own last write or read: one header-only listing of the sets (about 10 us
+    // of CPU a set), nothing when the ruleset needs no set or the last apply failed, and with
+    // many sets not every second (set_probe_spacing). Reads only.
+    ProbeState probe_tables() const;
+    bool sets_changed();
+    // A set listing that cost C of CPU is followed by the next one no sooner than C times this.
+    static constexpr int set_probe_spacing = 1000;
+    // The tables as the last good apply left them (IptcReport::info): what probe_tables() must
+    // still see for nothing to have changed since. Empty after a failed apply.
+    const ProbeState& applied_tables() const { return applied_tables_; }
 
     // Removes everything hepd owns from the kernel.
     Result<void> teardown();
@@ -87,7 +106,7 @@ public:
     // The bindings and the tables of the last apply(), kept through shed() (status, the probe).
     const std::vector<Binding>& bindings() const { return compiled_.bindings; }
     bool applied_v6() const { return applied_v6_; }
-    const std::vector<std::pair<uint8_t, nf::Table>>& applied_tables() const { return applied_tables_; }
+    const std::vector<std::pair<uint8_t, nf::Table>>& applied_table_list() const { return applied_table_list_; }
     // Frees the compiled rules until compiled() is next called (the worker's loop calls it
     // before it sleeps: at W3 the rules are megabytes, and they are only read on a drift check,
     // a repair or `hepd status` with counters). True when it freed them.
@@ -110,13 +129,18 @@ private:
     mutable bool shed_ = false;     // compiled_.rules dropped by shed()
     bool adopted_ = false;          // setup_ changed since the last apply(): no shed() until then
     bool applied_v6_ = false;
-    std::vector<std::pair<uint8_t, nf::Table>> applied_tables_;
+    bool applied_sets_ = false;     // the last apply's rules need IP sets
+    std::vector<std::pair<uint8_t, nf::Table>> applied_table_list_;  // (family, table) of the last apply
     std::vector<Link> last_links_;  // what the last apply compiled for (repairs reuse it)
     ApplyOutcome last_apply_;
     uint64_t apply_count_ = 0;
     uint64_t repairs_ = 0;
     Backends* backends_ = nullptr;
     bool ipset_missing_logged_ = false;
+    ProbeState applied_tables_;
+    bool sets_drifted_ = false;       // sets_changed() saw a change; check_and_repair repairs it
+    std::chrono::steady_clock::time_point next_set_probe_{};
+    bool set_probe_failing_ = false;  // its failure is logged once, until it works again
     std::chrono::steady_clock::time_point last_full_set_check_ = std::chrono::steady_clock::now();
 
     Result<void> open_backends();

@@ -51,6 +51,14 @@ private:
     bool held_ = false;
 };
 
+// The kernel's summary of a table (IPT_SO_GET_INFO): a change in either number means somebody
+// wrote the table. Costs about a microsecond, so it is the cheap drift probe.
+struct TableInfo {
+    uint32_t entries = 0;
+    uint32_t size = 0;
+    bool operator==(const TableInfo&) const = default;
+};
+
 struct TableChange {
     nf::Table table = nf::Table::filter;
     uint8_t family = 4;
@@ -63,6 +71,12 @@ struct TableChange {
 
 struct IptcReport {
     std::vector<TableChange> committed;  // one per table that was written
+    // Every table of the family as this apply left it, in the order of desired.tables: its
+    // IPT_SO_GET_INFO taken under the xtables lock, right after hepd's own commit, or (no commit)
+    // just before the read that found the table as wanted. The drift probe's reference: a write
+    // by anyone else after that moment differs from it (TableInfo{} when GET_INFO failed, which
+    // differs from every real table, so the next probe looks).
+    std::vector<TableInfo> info;
     bool changed() const { return !committed.empty(); }
 };
 
@@ -77,13 +91,7 @@ Result<std::vector<nf::Table>> iptc_diff(const nf::FamilyRuleset& desired);
 // Removes every hepd chain and every jump to one, in raw, mangle and filter of the family.
 Result<IptcReport> iptc_teardown(uint8_t family, XtablesLock& lock, unsigned lock_wait_ms);
 
-// The kernel's summary of a table (IPT_SO_GET_INFO): a change in either number means somebody
-// wrote the table. Costs about a microsecond, so it is the cheap drift probe.
-struct TableInfo {
-    uint32_t entries = 0;
-    uint32_t size = 0;
-    bool operator==(const TableInfo&) const = default;
-};
+// One table's TableInfo (see above), read now.
 Result<TableInfo> iptc_table_info(uint8_t family, nf::Table table);
 
 // hepd chains in one table, and the interfaces of the `-i IF -g ...` rules of its dispatch chain

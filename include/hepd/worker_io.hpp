@@ -20,9 +20,6 @@ namespace hepd {
 
 class LinkMonitor;
 
-// The summary of every table hepd programs, for the cheap drift probe.
-using ProbeState = std::vector<TableInfo>;
-
 // Builds the status report from the engine and the interfaces; reads rule counters from the
 // kernel when `with_counters` (a few milliseconds for large tables).
 StatusReport make_status_report(const Engine& engine, const std::vector<LinkState>& links, bool with_counters,
@@ -61,7 +58,7 @@ public:
     void note_repair(const DriftReport& d);
     // Rewrites STATE_DIR/status.{txt,json} (after a state change the loop made).
     void write_status_file();
-    ProbeState probe() const;
+    ProbeState probe() const { return engine_.probe_tables(); }
 
 private:
     struct Impl;

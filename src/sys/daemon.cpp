@@ -6,12 +6,17 @@
 //  - link and address events are applied as soon as the pending events are drained (the
 //    interface-appears-to-protected target is 20 ms), which coalesces bursts by itself;
 //  - a failed apply is retried after 1 s, doubling to 30 s;
-//  - the cheap drift probe (IPT_SO_GET_INFO on each table, about a microsecond) runs every
-//    second; a full comparison runs when it sees a change and every IptablesRefreshInterval.
+//  - the cheap drift probe runs every second: IPT_SO_GET_INFO on each table (about a
+//    microsecond), compared with what hepd's own last apply left (taken under the xtables lock
+//    at its commit, so a write just after it is not mistaken for hepd's), and the header-only
+//    listing of the sets (IpsetBackend::verify, entry counts and hash seeds: a flushed set, a
+//    member deleted or added behind hepd's back); a full comparison, and a repair if needed,
+//    runs when it sees a change and every IptablesRefreshInterval.
 #include "hepd/daemon.hpp"
 
 #include <poll.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -117,10 +122,11 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
     compiled_ = compile_applied();
     shed_ = adopted_ = false;
     applied_v6_ = compiled_.rules.v6.has_value();
-    applied_tables_.clear();
+    applied_sets_ = !compiled_.rules.sets.empty();
+    applied_table_list_.clear();
     for (const nf::FamilyRuleset* f : {&compiled_.rules.v4, compiled_.rules.v6 ? &*compiled_.rules.v6 : nullptr})
         if (f)
-            for (const auto& t : f->tables) applied_tables_.emplace_back(f->family, t.table);
+            for (const auto& t : f->tables) applied_table_list_.emplace_back(f->family, t.table);
     out.rules = compiled_.rules.rule_count();
     out.set_members = compiled_.rules.set_member_count();
     auto fail = [&](const SysError& e) {
@@ -145,6 +151,7 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         ipset_missing_logged_ = true;
     }
     const unsigned wait_ms = setup_.daemon.lock_wait * 1000;
+    applied_tables_.clear();
     // Sets before the rules that name them, stale sets after the rules stopped naming them.
     if (backends_->ipset) {
         auto synced = backends_->ipset->sync(compiled_.rules.sets);
@@ -154,10 +161,12 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
     auto v4 = iptc_apply(compiled_.rules.v4, *backends_->lock, wait_ms);
     if (!v4) return fail(v4.error());
     out.tables_committed += v4->committed.size();
+    ProbeState tables = std::move(v4->info);
     if (compiled_.rules.v6) {
         auto v6 = iptc_apply(*compiled_.rules.v6, *backends_->lock, wait_ms);
         if (!v6) return fail(v6.error());
         out.tables_committed += v6->committed.size();
+        tables.insert(tables.end(), v6->info.begin(), v6->info.end());
     } else {
         auto v6 = iptc_teardown(6, *backends_->lock, wait_ms);  // IPv6 turned off: remove what was there
         if (!v6) return fail(v6.error());
@@ -169,16 +178,66 @@ ApplyOutcome Engine::apply(const std::vector<Link>& links) {
         out.set_changes += stale->destroyed;
     }
     out.ok = true;
+    applied_tables_ = std::move(tables);
+    sets_drifted_ = false;  // the sync above brought every set the cache doubted back
     out.changed = out.tables_committed > 0 || out.set_changes > 0;
     out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
     last_apply_ = out;
     return out;
 }
 
+ProbeState Engine::probe_tables() const {
+    // From the table list kept through shed(): the rules themselves may not be in memory.
+    ProbeState p;
+    for (const auto& [family, table] : applied_table_list_) {
+        auto info = iptc_table_info(family, table);
+        p.push_back(info ? *info : TableInfo{});
+    }
+    return p;
+}
+
+namespace {
+
+Clock::duration thread_cpu() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+}  // namespace
+
+bool Engine::sets_changed() {
+    if (!last_apply_.ok || !backends_->ipset || !applied_sets_) return false;  // (kept through shed())
+    // The listing costs about 10 us of CPU a set (most of it the kernel's walk of each set's
+    // hash buckets for the header's memory size, then libipset's text): nothing for tens of
+    // sets, 10-17 ms for W3's 1405. Each listing waits for set_probe_spacing times its own CPU
+    // cost (at least the 1 s of the worker's probe), so that it never takes more than 0.1% of a
+    // CPU; at most a minute.
+    const auto now = Clock::now();
+    if (now < next_set_probe_) return sets_drifted_;
+    const auto cpu0 = thread_cpu();
+    // verify() drops the sets that disagree from the backend's cache, so a second call would not
+    // see them again: the finding is kept until the apply that repairs them.
+    auto n = backends_->ipset->verify();
+    next_set_probe_ = now + std::min<Clock::duration>((thread_cpu() - cpu0) * set_probe_spacing, std::chrono::minutes(1));
+    if (!n) {
+        if (!set_probe_failing_)
+            HEPD_LOG_WARN("drift probe of the sets failed: %s (the full check every IptablesRefreshInterval "
+                          "still runs)",
+                          n.error().message().c_str());
+        set_probe_failing_ = true;
+        return sets_drifted_;
+    }
+    set_probe_failing_ = false;
+    if (*n > 0) sets_drifted_ = true;
+    return sets_drifted_;
+}
+
 DriftReport Engine::check_and_repair() {
     DriftReport report;
     if (!last_apply_.ok) return report;
     (void)compiled();
+    report.sets = sets_drifted_;
     auto note = [&](const nf::FamilyRuleset& f) {
         auto d = iptc_diff(f);
         if (!d) {

@@ -740,9 +740,16 @@ struct Handle {
 
 // `prepared`, when given, are the entries of want's chains encoded ahead of time (IptcBlob);
 // want then only supplies the table and its hooks.
+// The table's summary as hepd leaves it, for IptcReport::info; TableInfo{} when GET_INFO fails.
+TableInfo info_now(uint8_t family, nf::Table t) {
+    auto i = iptc_table_info(family, t);
+    return i ? *i : TableInfo{};
+}
+
+// `info`, when given, receives the table's IptcReport::info (taken while the lock is held).
 template <class F>
 Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsigned wait_ms, TableChange& ch,
-                         const EncodedTable* prepared = nullptr) {
+                         const EncodedTable* prepared = nullptr, TableInfo* info = nullptr) {
     const std::string table(nf::table_name(want.table));
     for (int attempt = 0;; ++attempt) {
         SetIndex sets;
@@ -755,6 +762,9 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
             XtablesLock& l;
             ~Unlock() { l.release(); }
         } unlock{lock};
+        // Before the read: a write that lands between this and the read makes the summary differ
+        // from the table the next probe sees, so it is looked at again; never the other way round.
+        if (info) *info = info_now(F::family, want.table);
         Handle handle{F::init(table.c_str()), F::free_};
         if (!handle.h) {
             const int e = errno;
@@ -768,7 +778,12 @@ Result<bool> apply_table(const nf::TableRuleset& want, XtablesLock& lock, unsign
         if (test_hook("HEPD_TEST_FAIL_COMMIT"))  // fault injection for tests/netns/61-faults.sh
             return sys_error(call_error("commit", table, want.table, F::family), EINVAL,
                              "refused by the kernel (simulated: HEPD_TEST_FAIL_COMMIT)");
-        if (F::commit(handle.h)) return true;
+        if (F::commit(handle.h)) {
+            // Still under the lock: the table exactly as hepd committed it (a writer that honours
+            // the lock cannot come in between).
+            if (info) *info = info_now(F::family, want.table);
+            return true;
+        }
         const int e = errno;
         if (e == EAGAIN && attempt < 3) continue;  // the table changed under us: re-read, re-plan
         return sys_error(call_error("commit", table, want.table, F::family), e, F::strerror_(e));
@@ -780,9 +795,11 @@ Result<IptcReport> apply_family(const nf::FamilyRuleset& desired, XtablesLock& l
     IptcReport report;
     for (const auto& t : desired.tables) {
         TableChange ch;
-        auto r = apply_table<F>(t, lock, wait_ms, ch);
+        TableInfo info;
+        auto r = apply_table<F>(t, lock, wait_ms, ch, nullptr, &info);
         if (!r) return r.error();
         if (*r) report.committed.push_back(ch);
+        report.info.push_back(info);
     }
     return report;
 }

@@ -275,6 +275,7 @@ private:
     void decorate(StatusReport& r);
     void publish_default_rules();
     void reset_refresh();
+    void check_drift(ProbeState seen);
     std::string applied_text() const;
 };
 
@@ -283,6 +284,25 @@ std::string Worker::applied_text() const {
     return "applied: " + std::to_string(a.rules) + " rules, " + std::to_string(a.set_members) + " set members, " +
            std::to_string(a.tables_committed) + " table commits in " + std::to_string(a.duration.count() / 1000) +
            " ms";
+}
+
+// The full comparison, and a repair when something drifted. `seen` is what the probe read before
+// it: the next reference when nothing needed an apply, so that a write landing during or after
+// the comparison still differs from it; after a repair, the tables as that apply left them.
+void Worker::check_drift(ProbeState seen) {
+    const uint64_t applies = engine_.apply_count();
+    DriftReport d = engine_.check_and_repair();
+    if (d.any()) io_->note_repair(d);
+    if (engine_.apply_count() == applies) {
+        probe_ = std::move(seen);
+    } else if (engine_.last_apply().ok) {
+        probe_ = engine_.applied_tables();
+    } else {
+        // The repair failed (logged): retry as after any failed apply; until then the drift
+        // checks stand still (they compare with a good apply only).
+        probe_ = std::move(seen);
+        if (retry_at_ == never) retry_at_ = Clock::now() + retry_delay_;
+    }
 }
 
 void Worker::reset_refresh() {
@@ -391,7 +411,10 @@ bool Worker::do_apply(const char* why) {
         retry_delay_ = std::min(retry_delay_ * 2, std::chrono::duration_cast<Clock::duration>(retry_max));
     }
     io_->after_apply(out);
-    probe_ = io_->probe();
+    // The probe's reference is the tables as this apply left them, taken under the xtables lock
+    // (a write that lands after hepd's commit must differ from it); after a failure the retry
+    // does the work, so what is there now will do.
+    probe_ = out.ok ? engine_.applied_tables() : io_->probe();
     // A reload keeps the old and the new model and ruleset alive together for a moment; give the
     // pages back so the steady RSS is what the current ruleset needs.
     trim_heap();
@@ -742,7 +765,6 @@ int Worker::run() {
     next_probe_ = Clock::now() + probe_period;
     reset_refresh();
     bool apply_now = false;
-    probe_ = io.probe();
 
     HEPD_LOG_INFO("hepd %s running (node %s)", HEPD_VERSION, daemon().node.c_str());
     while (true) {
@@ -826,17 +848,11 @@ int Worker::run() {
         if (now >= next_probe_) {
             next_probe_ = now + probe_period;
             ProbeState p = io.probe();
-            if (p != probe_) {
-                DriftReport d = engine_.check_and_repair();
-                if (d.any()) io.note_repair(d);
-                probe_ = io.probe();
-            }
+            if (p != probe_ || engine_.sets_changed()) check_drift(std::move(p));
         }
         if (now >= next_refresh_) {
             next_refresh_ = now + refresh_every_;
-            DriftReport d = engine_.check_and_repair();
-            if (d.any()) io.note_repair(d);
-            probe_ = io.probe();
+            check_drift(io.probe());
         }
     }
 }

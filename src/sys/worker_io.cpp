@@ -303,15 +303,6 @@ void WorkerIo::note_repair(const DriftReport& d) {
     write_status_file();
 }
 
-ProbeState WorkerIo::probe() const {
-    ProbeState p;
-    for (const auto& [family, table] : engine_.applied_tables()) {
-        auto info = iptc_table_info(family, table);
-        p.push_back(info ? *info : TableInfo{});
-    }
-    return p;
-}
-
 // The last status, written atomically after every apply, so that `hepd status` has something to
 // show when the daemon does not answer (hung, or stopped).
 void WorkerIo::write_status_file() {

@@ -9,7 +9,8 @@
 //        +---- pipe: "F file:line: why" (a failed check), "L text" (log), "S why" (skip) ----+
 //
 // Only 198.18.0.0/15 and 2001:db8::/32 appear as members, plus the /1 halves compile uses for a
-// /0. Timing figures are printed ("L" lines), never asserted.
+// /0. Timing figures are printed ("L" lines), never asserted. The last case drives the daemon's
+// Engine the same way: its drift probe (tables as of its own commit, the sets' headers).
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "hepd/daemon.hpp"
 #include "hepd/ipset.hpp"
 
 namespace hepd {
@@ -739,6 +741,100 @@ TEST(IpsetKernel, Timing) {
         ch.log(line);
         auto all = b->destroy_all();
         C_CHECK(ch, all && all->destroyed == 101, show(all));
+    });
+}
+
+// The daemon's drift probe through Engine, with a private xtables lock file. (1) The probe's
+// reference is each table as hepd's own apply left it, taken under the lock at the commit (or,
+// with nothing to commit, before the read that found it right): a foreign write right after the
+// apply differs from it, so the next probe finds it, where probing again after the apply would
+// have taken the write in as the reference. (2) sets_changed() sees a flushed set, a deleted
+// member and a foreign member, and check_and_repair() puts them right; with nothing changed it
+// writes nothing.
+TEST(IpsetKernel, EngineDriftProbe) {
+    RUN_IN_NETNS([](Child& ch) {
+        if (!have_tool("iptables-legacy")) {
+            ch.skip("iptables-legacy not installed");
+            return;
+        }
+        char tmpl[] = "/tmp/hepd-drift-XXXXXX";
+        if (!::mkdtemp(tmpl)) {
+            ch.fail(__FILE__, __LINE__, "mkdtemp failed");
+            return;
+        }
+        const std::string dir = tmpl;
+        std::string out;
+        C_CHECK(ch, sh("mkdir -p " + dir + "/res", &out) == 0, out);
+        auto put = [&](const std::string& path, const std::string& text) {
+            FILE* f = std::fopen(path.c_str(), "w");
+            C_CHECK(ch, f != nullptr, path);
+            if (!f) return;
+            std::fputs(text.c_str(), f);
+            std::fclose(f);
+        };
+        put(dir + "/hepd.conf", "[hepd]\nnode = dut\nresource_dir = " + dir + "/res\nxtables_lock = " + dir +
+                                    "/xtables.lock\nipv6 = false\n\n[global]\nIptablesRefreshInterval = 300\n");
+        put(dir + "/res/10.yaml",
+            "apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: dut-eth0, labels: {role: edge}}\n"
+            "spec: {node: dut, interfaceName: eth0}\n---\n"
+            "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkSet\nmetadata: {name: trusted, labels: {trusted: \"yes\"}}\n"
+            "spec: {nets: [198.18.1.2/32, 198.18.1.3/32]}\n---\n"
+            "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: edge}\n"
+            "spec:\n  selector: role == 'edge'\n  ingress:\n"
+            "  - {action: Allow, protocol: TCP, source: {selector: \"trusted == 'yes'\"}, destination: {ports: [8058]}}\n");
+        Engine e(dir + "/hepd.conf", true);
+        Diagnostics d;
+        C_CHECK(ch, e.reload(d), d.format());
+        const std::vector<Link> links = {Link{"eth0", {*parse_ip("198.18.1.1")}}};
+        ApplyOutcome a = e.apply(links);
+        C_CHECK(ch, a.ok, a.error);
+        if (ch.failures()) return;
+
+        // (1) The tables.
+        C_CHECK(ch, !e.applied_tables().empty() && e.applied_tables() == e.probe_tables(), "after the first apply");
+        C_CHECK(ch, sh("iptables-legacy -w -A INPUT -s 198.18.99.0/24 -j ACCEPT", &out) == 0, out);
+        C_CHECK(ch, e.applied_tables() != e.probe_tables(), "a write after hepd's commit differs from its reference");
+        a = e.apply(links);  // the foreign rule stays (it is not hepd's); nothing to commit
+        C_CHECK(ch, a.ok && a.tables_committed == 0, a.error + " commits " + std::to_string(a.tables_committed));
+        C_CHECK(ch, e.applied_tables() == e.probe_tables(), "no commit: the reference is the table as read");
+        C_CHECK(ch, sh("iptables-legacy -w -F hepd-fh-eth0", &out) == 0, out);
+        C_CHECK(ch, e.applied_tables() != e.probe_tables(), "a flushed hepd chain differs");
+        DriftReport r = e.check_and_repair();
+        C_CHECK(ch, r.tables.size() == 1 && !r.sets, "the filter table repaired");
+        C_CHECK(ch, e.applied_tables() == e.probe_tables(), "after the repair: the reference is its commit");
+
+        // (2) The sets. The probe may wait (set_probe_spacing x its CPU cost, milliseconds
+        // here): poll it for up to 5 s.
+        std::string set;
+        for (const auto& s : e.compiled().rules.sets)
+            if (std::find(s.members.begin(), s.members.end(), "198.18.1.2") != s.members.end()) set = s.name;
+        C_CHECK(ch, !set.empty(), "a set holds 198.18.1.2");
+        if (ch.failures()) return;
+        auto changed_within = [&](int ms) {
+            for (int i = 0; i < ms / 10; ++i) {
+                if (e.sets_changed()) return true;
+                ::usleep(10 * 1000);
+            }
+            return false;
+        };
+        C_CHECK(ch, !changed_within(200), "nothing changed yet");
+        const uint64_t applies = e.apply_count();
+        r = e.check_and_repair();
+        C_CHECK(ch, !r.any() && e.apply_count() == applies, "no change: no apply, no write");
+        const std::string members = "ipset list " + set + " | grep -c '^198\\.18\\.1\\.'";
+        for (const char* tamper : {"ipset flush ", "ipset del %s 198.18.1.2", "ipset add %s 198.18.1.77"}) {
+            std::string cmd = tamper;
+            if (auto at = cmd.find("%s"); at != std::string::npos) cmd.replace(at, 2, set);
+            else cmd += set;
+            C_CHECK(ch, sh(cmd, &out) == 0, cmd + ": " + out);
+            C_CHECK(ch, changed_within(5000), cmd + ": the probe sees it");
+            r = e.check_and_repair();
+            C_CHECK(ch, r.sets && r.tables.empty(), cmd + ": repaired as a set drift");
+            C_CHECK(ch, sh(members, &out) == 0 && out == "2\n", cmd + ": the set holds its two members again: " + out);
+            C_CHECK(ch, !changed_within(100), cmd + ": nothing left to see");
+        }
+        C_CHECK(ch, e.applied_tables() == e.probe_tables(), "set repairs leave the tables' reference right");
+        sh("rm -rf " + dir);
     });
 }
 
